@@ -1,0 +1,66 @@
+"""The raw-item record on ``news.raw``: one shape, produced by the poller, consumed by the worker.
+
+Kept apart from the event schema: raw items are internal, events are the public contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import orjson
+import xxhash
+
+CONTENT_TYPES = ("text/html", "text/plain")
+REQUIRED = ("item_id", "feed", "content", "content_type", "fetched_at")
+
+
+class RawItem(TypedDict):
+    """One feed entry as fetched. Times are ISO-8601 UTC strings (``...Z``) or None."""
+
+    item_id: str
+    feed: str
+    url: str | None
+    title: str | None
+    published: str | None
+    fetched_at: str
+    content: str
+    content_type: str
+    guid: str | None
+
+
+class InvalidRecord(ValueError):
+    """A record on ``news.raw`` that cannot be processed; ``str(exc)`` is the DLQ reason."""
+
+
+def make_item_id(feed_id: str, guid_or_link: str) -> str:
+    """Stable id: the same entry polled twice gets the same id (and the same Kafka key)."""
+    return xxhash.xxh3_128_hexdigest(f"{feed_id}\x1f{guid_or_link}".encode())[:24]
+
+
+def encode(item: RawItem) -> bytes:
+    return orjson.dumps(item)
+
+
+def decode(data: bytes | None) -> RawItem:
+    """Parse and validate a raw record; raise :class:`InvalidRecord` with a precise reason."""
+    if data is None:
+        raise InvalidRecord("empty record (no value)")
+    try:
+        obj: Any = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRecord(f"not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise InvalidRecord(f"not a JSON object but {type(obj).__name__}")
+    missing = [k for k in REQUIRED if not obj.get(k)]
+    if missing:
+        raise InvalidRecord(f"missing required field(s): {', '.join(missing)}")
+    for key in ("item_id", "feed", "content", "content_type", "fetched_at"):
+        if not isinstance(obj[key], str):
+            raise InvalidRecord(f"field {key!r} must be a string")
+    if obj["content_type"] not in CONTENT_TYPES:
+        raise InvalidRecord(f"unsupported content_type {obj['content_type']!r}")
+    for key in ("url", "title", "published", "guid"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            raise InvalidRecord(f"field {key!r} must be a string or null")
+        obj.setdefault(key, None)
+    return obj  # type: ignore[no-any-return]

@@ -1,0 +1,164 @@
+"""Every ``NEWS_*`` setting in one typed place (12-factor: environment only).
+
+The README configuration table is generated from :data:`FIELDS` (``news-streams settings
+--markdown``), so documentation cannot drift from code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PREFIX = "NEWS_"
+
+
+class SettingsError(ValueError):
+    """A ``NEWS_*`` variable has a value that cannot be used; the message names it."""
+
+
+def _meta(env: str, doc: str) -> dict[str, str]:
+    return {"env": env, "doc": doc}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Runtime configuration. Build with :func:`load`; never read ``os.environ`` elsewhere."""
+
+    bootstrap_servers: str = field(
+        default="127.0.0.1:19092",
+        metadata=_meta("NEWS_BOOTSTRAP_SERVERS", "Kafka bootstrap servers (comma separated)."),
+    )
+    partitions: int = field(
+        default=6, metadata=_meta("NEWS_PARTITIONS", "Partitions for every topic we create.")
+    )
+    replication_factor: int = field(
+        default=1, metadata=_meta("NEWS_REPLICATION_FACTOR", "Replication factor for our topics.")
+    )
+    app_id: str = field(
+        default="news-streams",
+        metadata=_meta("NEWS_APP_ID", "Faust app id: consumer group and internal-topic prefix."),
+    )
+    store: str = field(
+        default="rocksdb://",
+        metadata=_meta("NEWS_STORE", "Faust table store: rocksdb:// (durable) or memory://."),
+    )
+    data_dir: Path = field(
+        default=Path("var"),
+        metadata=_meta("NEWS_DATA_DIR", "Local state: Faust tables, broker data, caches."),
+    )
+    dedup_window_s: float = field(
+        default=24 * 3600.0,
+        metadata=_meta("NEWS_DEDUP_WINDOW_S", "Dedup window length in seconds (event time)."),
+    )
+    dedup_step_s: float = field(
+        default=3600.0,
+        metadata=_meta("NEWS_DEDUP_STEP_S", "Hop of the dedup window in seconds."),
+    )
+    dedup_expires_s: float = field(
+        default=25 * 3600.0,
+        metadata=_meta("NEWS_DEDUP_EXPIRES_S", "How long a dedup window is kept after it closes."),
+    )
+    feeds_file: Path = field(
+        default=Path("feeds.yaml"),
+        metadata=_meta("NEWS_FEEDS_FILE", "YAML file listing the feeds to poll."),
+    )
+    poll_interval_s: float = field(
+        default=300.0,
+        metadata=_meta("NEWS_POLL_INTERVAL_S", "Default interval between polls of one feed."),
+    )
+    fetch_timeout_s: float = field(
+        default=20.0, metadata=_meta("NEWS_FETCH_TIMEOUT_S", "Total timeout of one feed fetch.")
+    )
+    fetch_max_bytes: int = field(
+        default=10 * 1024 * 1024,
+        metadata=_meta("NEWS_FETCH_MAX_BYTES", "Largest feed body accepted; larger is an error."),
+    )
+    fetch_concurrency: int = field(
+        default=16, metadata=_meta("NEWS_FETCH_CONCURRENCY", "Feeds fetched at the same time.")
+    )
+    user_agent: str = field(
+        default="news-streams/0.1 (+https://example.invalid/news-streams)",
+        metadata=_meta("NEWS_USER_AGENT", "User-Agent sent to feed servers."),
+    )
+    allow_private_hosts: bool = field(
+        default=False,
+        metadata=_meta(
+            "NEWS_ALLOW_PRIVATE_HOSTS",
+            "Allow feeds on loopback/private addresses (needed for the local demo and tests).",
+        ),
+    )
+    web_port: int = field(
+        default=6066, metadata=_meta("NEWS_WEB_PORT", "Faust worker web port (serves /metrics).")
+    )
+    metrics_port: int = field(
+        default=9108,
+        metadata=_meta("NEWS_METRICS_PORT", "Poller's Prometheus /metrics port (0 = off)."),
+    )
+    broker_port: int = field(
+        default=19092, metadata=_meta("NEWS_BROKER_PORT", "Embedded broker client port.")
+    )
+    broker_controller_port: int = field(
+        default=19093,
+        metadata=_meta("NEWS_BROKER_CONTROLLER_PORT", "Embedded broker KRaft controller port."),
+    )
+    kafka_version: str = field(
+        default="4.0.0", metadata=_meta("NEWS_KAFKA_VERSION", "Kafka version of the embedded broker.")
+    )
+    cache_dir: Path = field(
+        default=Path.home() / ".cache" / "news-streams",
+        metadata=_meta("NEWS_CACHE_DIR", "Where Kafka jars are cached between runs."),
+    )
+    log_level: str = field(
+        default="INFO", metadata=_meta("NEWS_LOG_LEVEL", "Log level for all processes.")
+    )
+
+
+FIELDS = fields(Settings)
+
+
+def _convert(raw: str, typ: Any, env: str) -> Any:
+    typ_name = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    try:
+        if typ_name == "int":
+            return int(raw)
+        if typ_name == "float":
+            return float(raw)
+        if typ_name == "bool":
+            low = raw.strip().lower()
+            if low in {"1", "true", "yes", "on"}:
+                return True
+            if low in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if typ_name == "Path":
+            return Path(raw).expanduser()
+        return raw
+    except ValueError:
+        raise SettingsError(f"{env}={raw!r} is not a valid {typ_name}") from None
+
+
+def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``environ`` (default ``os.environ``); ``overrides`` win (CLI flags)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in FIELDS:
+        name = f.metadata["env"]
+        if name in env:
+            values[f.name] = _convert(env[name], f.type, name)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
+
+
+def markdown_table() -> str:
+    """The README configuration table, generated so docs and code agree."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    defaults = Settings()
+    for f in FIELDS:
+        default = getattr(defaults, f.name)
+        if f.name == "cache_dir":
+            default = "~/.cache/news-streams"
+        rows.append(f"| `{f.metadata['env']}` | `{default}` | {f.metadata['doc']} |")
+    return "\n".join(rows)
