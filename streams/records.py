@@ -10,6 +10,8 @@ from typing import Any, TypedDict
 import orjson
 import xxhash
 
+from streams.times import parse_time as _parse_time
+
 CONTENT_TYPES = ("text/html", "text/plain")
 REQUIRED = ("item_id", "feed", "content", "content_type", "fetched_at")
 
@@ -29,7 +31,14 @@ class RawItem(TypedDict):
 
 
 class InvalidRecord(ValueError):
-    """A record on ``news.raw`` that cannot be processed; ``str(exc)`` is the DLQ reason."""
+    """A record on ``news.raw`` that cannot be processed; ``str(exc)`` is the DLQ reason.
+
+    ``code`` is a short, low-cardinality category for metrics and the ``x-dlq-code`` header.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_record") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def make_item_id(feed_id: str, guid_or_link: str) -> str:
@@ -44,21 +53,23 @@ def encode(item: RawItem) -> bytes:
 def decode(data: bytes | None) -> RawItem:
     """Parse and validate a raw record; raise :class:`InvalidRecord` with a precise reason."""
     if data is None:
-        raise InvalidRecord("empty record (no value)")
+        raise InvalidRecord("empty record (no value)", "empty")
     try:
         obj: Any = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise InvalidRecord(f"not JSON: {exc}") from None
+        raise InvalidRecord(f"not JSON: {exc}", "not_json") from None
     if not isinstance(obj, dict):
-        raise InvalidRecord(f"not a JSON object but {type(obj).__name__}")
+        raise InvalidRecord(f"not a JSON object but {type(obj).__name__}", "not_object")
     missing = [k for k in REQUIRED if not obj.get(k)]
     if missing:
-        raise InvalidRecord(f"missing required field(s): {', '.join(missing)}")
+        raise InvalidRecord(f"missing required field(s): {', '.join(missing)}", "missing_field")
     for key in ("item_id", "feed", "content", "content_type", "fetched_at"):
         if not isinstance(obj[key], str):
             raise InvalidRecord(f"field {key!r} must be a string")
     if obj["content_type"] not in CONTENT_TYPES:
         raise InvalidRecord(f"unsupported content_type {obj['content_type']!r}")
+    if _parse_time(obj["fetched_at"]) is None:
+        raise InvalidRecord(f"fetched_at is not an ISO-8601 time: {obj['fetched_at']!r}")
     for key in ("url", "title", "published", "guid"):
         if obj.get(key) is not None and not isinstance(obj[key], str):
             raise InvalidRecord(f"field {key!r} must be a string or null")

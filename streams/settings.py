@@ -53,13 +53,12 @@ class Settings:
         default=24 * 3600.0,
         metadata=_meta("NEWS_DEDUP_WINDOW_S", "Dedup window length in seconds (event time)."),
     )
-    dedup_step_s: float = field(
-        default=3600.0,
-        metadata=_meta("NEWS_DEDUP_STEP_S", "Hop of the dedup window in seconds."),
-    )
     dedup_expires_s: float = field(
-        default=25 * 3600.0,
-        metadata=_meta("NEWS_DEDUP_EXPIRES_S", "How long a dedup window is kept after it closes."),
+        default=0.0,
+        metadata=_meta(
+            "NEWS_DEDUP_EXPIRES_S",
+            "How long a dedup window is kept (0 = 2 windows + 1 h, the minimum that works).",
+        ),
     )
     feeds_file: Path = field(
         default=Path("feeds.yaml"),
@@ -105,11 +104,17 @@ class Settings:
         metadata=_meta("NEWS_BROKER_CONTROLLER_PORT", "Embedded broker KRaft controller port."),
     )
     kafka_version: str = field(
-        default="4.0.0", metadata=_meta("NEWS_KAFKA_VERSION", "Kafka version of the embedded broker.")
+        default="4.0.0", metadata=_meta("NEWS_KAFKA_VERSION", "Embedded broker Kafka version.")
     )
     cache_dir: Path = field(
         default=Path.home() / ".cache" / "news-streams",
         metadata=_meta("NEWS_CACHE_DIR", "Where Kafka jars are cached between runs."),
+    )
+    processing_guarantee: str = field(
+        default="at_least_once",
+        metadata=_meta(
+            "NEWS_PROCESSING_GUARANTEE", "Faust guarantee: at_least_once or exactly_once."
+        ),
     )
     log_level: str = field(
         default="INFO", metadata=_meta("NEWS_LOG_LEVEL", "Log level for all processes.")
@@ -149,7 +154,34 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         if name in env:
             values[f.name] = _convert(env[name], f.type, name)
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _check(s: Settings) -> None:
+    """Reject values that would fail later in a less obvious place."""
+    if s.partitions < 1:
+        raise SettingsError(f"NEWS_PARTITIONS must be >= 1, got {s.partitions}")
+    if s.dedup_window_s <= 0:
+        raise SettingsError(f"NEWS_DEDUP_WINDOW_S must be > 0, got {s.dedup_window_s}")
+    if s.dedup_expires_s and s.dedup_expires_s < 2 * s.dedup_window_s:
+        raise SettingsError(
+            "NEWS_DEDUP_EXPIRES_S must be at least 2 x NEWS_DEDUP_WINDOW_S: the dedup lookup "
+            "reads the current and the previous window"
+        )
+    if not s.store.startswith(("rocksdb://", "memory://")):
+        raise SettingsError(f"NEWS_STORE must be rocksdb:// or memory://, got {s.store!r}")
+    if s.processing_guarantee not in {"at_least_once", "exactly_once"}:
+        raise SettingsError(
+            f"NEWS_PROCESSING_GUARANTEE must be at_least_once or exactly_once, "
+            f"got {s.processing_guarantee!r}"
+        )
+
+
+def dedup_expires(s: Settings) -> float:
+    """Effective window retention: two windows (current + previous) plus an hour of slack."""
+    return s.dedup_expires_s or 2 * s.dedup_window_s + 3600.0
 
 
 def markdown_table() -> str:
