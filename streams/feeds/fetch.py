@@ -1,0 +1,277 @@
+"""HTTP for feeds: hard limits, conditional GET, and a guard against fetching internal hosts.
+
+Why we fetch ourselves instead of letting feedparser do it: feedparser has no timeout and no
+size limit, and we need the validators (ETag/Last-Modified) and status codes for scheduling.
+
+Limits that hold whatever the server does:
+
+- one deadline for the whole fetch (DNS, connect, redirects, every byte of the body), because
+  httpx's own timeouts are per operation and a server dripping a byte a second never trips them;
+- a byte cap checked against ``Content-Length`` before reading and against the decoded body
+  while streaming, so a 50 MB (or gzip-bomb) answer is refused without being held in memory;
+- redirects followed by hand (at most :data:`MAX_REDIRECTS`) so the guard checks every hop.
+
+The guard resolves the host and refuses loopback, private, link-local, multicast and other
+non-global addresses unless ``allow_private_hosts``. Limitation: httpx resolves again when it
+connects, so a DNS answer that changes in between (rebinding) is not caught.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from streams.feeds.schedule import parse_retry_after
+from streams.settings import Settings
+
+MAX_REDIRECTS = 5
+CONNECT_TIMEOUT_S = 10.0
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+
+
+class FetchError(Exception):
+    """A fetch that produced no usable body. ``reason`` is a short stable label (metrics)."""
+
+    reason = "error"
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(f"{self.reason}: {detail} ({url})")
+        self.url = url
+        self.detail = detail
+
+
+class FetchTimeout(FetchError):
+    reason = "timeout"
+
+
+class FetchTooLarge(FetchError):
+    reason = "too_large"
+
+
+class FetchHTTPStatus(FetchError):
+    """The server answered with a status we cannot use (4xx, 5xx, odd 3xx)."""
+
+    reason = "http_status"
+
+    def __init__(self, url: str, status: int, retry_after_s: float | None = None) -> None:
+        hint = f", retry after {retry_after_s:.0f}s" if retry_after_s is not None else ""
+        super().__init__(url, f"HTTP {status}{hint}")
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class FetchDNSError(FetchError):
+    reason = "dns"
+
+
+class FetchConnectError(FetchError):
+    reason = "connect"
+
+
+class FetchRefused(FetchError):
+    """Refused by our SSRF guard before any connection was made."""
+
+    reason = "refused"
+
+
+class FetchTooManyRedirects(FetchError):
+    reason = "redirects"
+
+
+class FetchProtocolError(FetchError):
+    """Broken HTTP, bad content encoding, TLS failure and other transport trouble."""
+
+    reason = "protocol"
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a conditional GET sends back: remembered per feed by the poller."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    status: int
+    url: str
+    """Final URL after redirects (base for relative links)."""
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Response headers, names lower-cased."""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.etag, self.last_modified)
+
+
+class Fetcher:
+    """One shared connection pool for all feeds; use as an async context manager."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.timeout_s = settings.fetch_timeout_s
+        self.max_bytes = settings.fetch_max_bytes
+        self.allow_private_hosts = settings.allow_private_hosts
+        connect = min(CONNECT_TIMEOUT_S, settings.fetch_timeout_s)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.fetch_timeout_s, connect=connect),
+            follow_redirects=False,
+            # Environment proxies would make the guard meaningless and tests non-hermetic.
+            trust_env=False,
+            limits=httpx.Limits(max_connections=max(1, settings.fetch_concurrency)),
+            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, url: str, validators: Validators | None = None) -> FetchResult:
+        """GET ``url`` within every limit; raise a :class:`FetchError` subclass otherwise."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await self._fetch(url, validators)
+        except TimeoutError:
+            raise FetchTimeout(url, f"no complete answer within {self.timeout_s:g}s") from None
+
+    async def _fetch(self, url: str, validators: Validators | None) -> FetchResult:
+        headers: dict[str, str] = {}
+        if validators is not None:
+            if validators.etag:
+                headers["If-None-Match"] = validators.etag
+            if validators.last_modified:
+                headers["If-Modified-Since"] = validators.last_modified
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            await self._guard(current)
+            try:
+                async with self._client.stream("GET", current, headers=headers) as response:
+                    if response.is_redirect:
+                        location = response.headers.get("location", "")
+                        if not location:
+                            raise FetchHTTPStatus(current, response.status_code)
+                        current = urljoin(current, location)
+                        continue
+                    return await self._result(current, response)
+            except FetchError:
+                raise
+            except httpx.TimeoutException as exc:
+                raise FetchTimeout(current, f"{type(exc).__name__}: {exc}") from None
+            except httpx.ConnectError as exc:
+                if _is_dns_failure(exc):
+                    raise FetchDNSError(current, f"cannot resolve host: {exc}") from None
+                raise FetchConnectError(current, str(exc) or type(exc).__name__) from None
+            except httpx.HTTPError as exc:
+                raise FetchProtocolError(current, f"{type(exc).__name__}: {exc}") from None
+        raise FetchTooManyRedirects(url, f"more than {MAX_REDIRECTS} redirects")
+
+    async def _result(self, url: str, response: httpx.Response) -> FetchResult:
+        status = response.status_code
+        hdrs = {k.lower(): v for k, v in response.headers.items()}
+        if status == 304:
+            return FetchResult(
+                status=status,
+                url=url,
+                headers=hdrs,
+                content_type=hdrs.get("content-type"),
+                etag=hdrs.get("etag"),
+                last_modified=hdrs.get("last-modified"),
+                not_modified=True,
+            )
+        if not 200 <= status < 300:
+            retry_after = parse_retry_after(hdrs.get("retry-after"), time.time())
+            raise FetchHTTPStatus(url, status, retry_after)
+        declared = hdrs.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchTooLarge(
+                url, f"Content-Length {int(declared)} > limit {self.max_bytes} bytes"
+            )
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise FetchTooLarge(url, f"body exceeds limit {self.max_bytes} bytes")
+        return FetchResult(
+            status=status,
+            url=url,
+            body=bytes(body),
+            headers=hdrs,
+            content_type=hdrs.get("content-type"),
+            etag=hdrs.get("etag"),
+            last_modified=hdrs.get("last-modified"),
+        )
+
+    async def _guard(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchRefused(url, "only absolute http(s) URLs are fetched")
+        if self.allow_private_hosts:
+            return
+        host = parts.hostname
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchRefused(url, "invalid port") from None
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, port, type=socket.SOCK_STREAM
+                )
+            except socket.gaierror as exc:
+                raise FetchDNSError(url, f"cannot resolve {host!r}: {exc.strerror}") from None
+            addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        for address in addresses:
+            if not is_public_address(address):
+                raise FetchRefused(
+                    url,
+                    f"{host} resolves to non-public address {address} "
+                    "(set NEWS_ALLOW_PRIVATE_HOSTS=1 to allow)",
+                )
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for globally routable unicast addresses only."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return True
+        current = current.__cause__ or current.__context__
+    text = str(exc).lower()
+    return "name or service not known" in text or "nodename nor servname" in text
