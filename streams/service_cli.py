@@ -1,0 +1,153 @@
+"""Service subcommands of ``news-streams``: broker, topics, poll, worker, run, serve-feeds.
+
+Kept apart from the offline commands so that ``split``/``tag``/``process`` never import Kafka.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from streams import settings as settings_mod
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> settings_mod.Settings:
+    overrides: dict[str, Any] = dict(extra)
+    if getattr(args, "bootstrap", None):
+        overrides["bootstrap_servers"] = args.bootstrap
+    if getattr(args, "feeds", None):
+        overrides["feeds_file"] = Path(args.feeds)
+    return settings_mod.load(**overrides)
+
+
+def tag_ids() -> list[str]:
+    from streams.text.tag import ENTITY_TAGS, THEME_TAGS
+
+    return [*ENTITY_TAGS, *THEME_TAGS]
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    from streams.broker import BrokerError, broker_from_settings
+
+    s = _settings(args)
+    broker = broker_from_settings(s)
+    try:
+        if args.action == "fetch":
+            print(broker.ensure_jars())
+        elif args.action == "start":
+            broker.start()
+            print(broker.bootstrap)
+        elif args.action == "stop":
+            broker.stop()
+            print("stopped")
+        else:
+            for key, value in broker.status().items():
+                print(f"{key}: {value}")
+    except BrokerError as exc:
+        print(f"news-streams broker {args.action}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def create_all_topics(s: settings_mod.Settings) -> list[str]:
+    from streams.admin import all_public_topics, create_topics, wait_for_broker
+
+    await wait_for_broker(s.bootstrap_servers, timeout=60)
+    return await create_topics(
+        s.bootstrap_servers,
+        all_public_topics(tag_ids()),
+        partitions=s.partitions,
+        replication_factor=s.replication_factor,
+    )
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    s = _settings(args, partitions=args.partitions)
+    created = asyncio.run(create_all_topics(s))
+    print(f"created {len(created)} topic(s)" + (": " + ", ".join(created) if created else ""))
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from streams.feeds.poller import run_poller
+    from streams.feeds.registry import load_feeds
+
+    s = _settings(args)
+    _logging(s)
+    feeds = load_feeds(s.feeds_file)
+    asyncio.run(run_poller(s, feeds, once=args.once))
+    return 0
+
+
+def _logging(s: settings_mod.Settings) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from faust.sensors.prometheus import setup_prometheus_sensors
+    from faust.worker import Worker
+
+    from streams.pipeline.agents import register
+    from streams.pipeline.app import build
+    from streams.text.tag import tag
+
+    s = _settings(args)
+    tag("warm up: the taxonomy automaton is built once, before the first record")
+    pipeline = build(s, tag_ids())
+    register(pipeline)
+    setup_prometheus_sensors(pipeline.app)
+    worker = Worker(pipeline.app, loglevel=s.log_level.lower(), quiet=True)
+    worker.execute_from_commandline()
+    return 0  # pragma: no cover  (execute_from_commandline exits)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from streams.run import run
+
+    return run(args)
+
+
+def cmd_serve_feeds(args: argparse.Namespace) -> int:
+    from streams.feeds.devserver import main as devserver_main
+
+    return int(devserver_main(["--port", str(args.port)]) or 0)
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("broker", help="embedded single-node Kafka (KRaft): start|stop|status|fetch")
+    p.add_argument("action", choices=["start", "stop", "status", "fetch"])
+    p.set_defaults(func=cmd_broker)
+
+    p = sub.add_parser("topics", help="create the public topics (idempotent)")
+    p.add_argument("action", choices=["create"])
+    p.add_argument("--bootstrap", help="override NEWS_BOOTSTRAP_SERVERS")
+    p.add_argument("--partitions", type=int, default=None, help="override NEWS_PARTITIONS")
+    p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("poll", help="poll the feeds and produce raw items to news.raw")
+    p.add_argument("--feeds", help="feeds YAML file (default NEWS_FEEDS_FILE)")
+    p.add_argument("--bootstrap", help="override NEWS_BOOTSTRAP_SERVERS")
+    p.add_argument("--once", action="store_true", help="poll every feed once, then exit")
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("worker", help="run a Faust worker (split, dedup, tag, emit)")
+    p.add_argument("--bootstrap", help="override NEWS_BOOTSTRAP_SERVERS")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("run", help="everything on this machine, with a live view (Ctrl-C stops)")
+    p.add_argument("--feeds", help="real feeds YAML (default: local sample feeds on 127.0.0.1)")
+    p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0 = never)")
+    p.add_argument("--no-broker", action="store_true", help="use NEWS_BOOTSTRAP_SERVERS as is")
+    p.add_argument("--plain", action="store_true", help="log lines instead of a live screen")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("serve-feeds", help="serve the sample feeds on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.set_defaults(func=cmd_serve_feeds)
