@@ -1,0 +1,391 @@
+"""Static checks of the deployment and observability files.
+
+docker-compose.yml, deploy/Dockerfile, deploy/prometheus/prometheus.yml, the alert rules and the
+Grafana dashboard must agree with the code: NEWS_* names exist in ``streams.settings.FIELDS``,
+scrape targets are compose services on the ports the services are configured with, and every
+PromQL expression only uses metric names that some process really exports.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics import MetricWrapperBase
+
+import streams.metrics
+from streams.settings import FIELDS, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+PROM_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+ALERTS = ROOT / "dashboards" / "prometheus" / "alerts.yml"
+DASHBOARD = ROOT / "dashboards" / "grafana" / "news-streams.json"
+DASHBOARD_BUILDER = ROOT / "dashboards" / "grafana" / "build_dashboard.py"
+PROVISIONING = ROOT / "dashboards" / "grafana" / "provisioning"
+
+APP_SERVICES = ("topics", "poller", "worker-1", "worker-2")
+WORKERS = ("worker-1", "worker-2")
+
+#: Prefix of Faust's own sensor metrics: the worker must call
+#: ``setup_prometheus_sensors(app, name_prefix=FAUST_PREFIX)``.
+FAUST_PREFIX = "faust"
+
+#: Standard metrics of prometheus_client's default process collector (Linux) plus Prometheus' own.
+PROCESS_METRICS = frozenset(
+    {
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_virtual_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+        "process_start_time_seconds",
+    }
+)
+PROMETHEUS_BUILTIN = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped"})
+
+SETTINGS_ENV = frozenset(f.metadata["env"] for f in FIELDS)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = _load_yaml(COMPOSE)
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def prom_config() -> dict[str, Any]:
+    data = _load_yaml(PROM_CONFIG)
+    assert isinstance(data, dict)
+    return data
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):  # "KEY=value" form
+        env = dict(item.split("=", 1) for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def _setting_default(env_name: str) -> Any:
+    for f in FIELDS:
+        if f.metadata["env"] == env_name:
+            return getattr(Settings(), f.name)
+    raise KeyError(env_name)
+
+
+def news_metric_names() -> set[str]:
+    """Series names the ``streams.metrics`` objects expose (with the type's suffixes)."""
+    names: set[str] = set()
+    for obj in vars(streams.metrics).values():
+        if not isinstance(obj, MetricWrapperBase):
+            continue
+        name, typ = obj._name, obj._type
+        if typ == "counter":
+            names |= {f"{name}_total", f"{name}_created"}
+        elif typ == "histogram":
+            names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count", f"{name}_created"}
+        elif typ == "summary":
+            names |= {name, f"{name}_sum", f"{name}_count", f"{name}_created"}
+        else:
+            names.add(name)
+    return names
+
+
+def faust_metric_names() -> set[str]:
+    """Series names of faust-streaming's Prometheus sensor under :data:`FAUST_PREFIX`."""
+    from faust.sensors.prometheus import FaustMetrics
+
+    registry = CollectorRegistry()
+    FaustMetrics.create(registry, FAUST_PREFIX)
+    return set(registry._names_to_collectors)
+
+
+def allowed_metric_names() -> set[str]:
+    return news_metric_names() | faust_metric_names() | PROCESS_METRICS | PROMETHEUS_BUILTIN
+
+
+_KEYWORDS = frozenset(
+    {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right"}
+    | {"bool", "offset", "inf", "nan"}
+)
+
+
+def metric_names_in(expr: str) -> set[str]:
+    """Metric names referenced by a PromQL expression (good enough for our expressions)."""
+    s = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # string literals
+    s = re.sub(r"\{[^}]*\}", " ", s)  # label matchers
+    s = re.sub(r"\[[^\]]*\]", " ", s)  # range selectors
+    s = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", s)
+    s = re.sub(r"\$\{?\w+\}?", " ", s)  # Grafana variables
+    names = set()
+    for m in re.finditer(r"(?<![\w.])([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?", s):
+        word, call = m.group(1), m.group(2)
+        if call or word.lower() in _KEYWORDS:
+            continue
+        names.add(word)
+    return names
+
+
+def dashboard_exprs(dash: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    def walk(panels: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
+        for p in panels:
+            for t in p.get("targets", []):
+                yield p.get("title", "?"), t["expr"]
+            yield from walk(p.get("panels", []))
+
+    yield from walk(dash["panels"])
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    data = _load_yaml(ALERTS)
+    return [rule for group in data["groups"] for rule in group["rules"]]
+
+
+# --- compose ------------------------------------------------------------------------------------
+def test_compose_has_the_stack(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) >= {"kafka", *APP_SERVICES, "prometheus", "grafana"}
+    commands = {name: services[name].get("command") for name in APP_SERVICES}
+    assert commands == {
+        "topics": ["topics", "create"],
+        "poller": ["poll"],
+        "worker-1": ["worker"],
+        "worker-2": ["worker"],
+    }
+    for name in APP_SERVICES:
+        assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert (ROOT / services[name]["build"]["context"] / "deploy/Dockerfile").is_file()
+
+
+def test_compose_kafka_is_kraft_single_node(compose: dict[str, Any]) -> None:
+    kafka = compose["services"]["kafka"]
+    assert kafka["image"].startswith("apache/kafka:")
+    env = _env(kafka)
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    node = env["KAFKA_NODE_ID"]
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{node}@kafka:9093"
+    assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] == "CONTROLLER"
+    for name in APP_SERVICES:
+        assert _env(compose["services"][name])["NEWS_BOOTSTRAP_SERVERS"] == "kafka:9092"
+
+
+def test_compose_news_env_names_exist_in_settings(compose: dict[str, Any]) -> None:
+    unknown = {
+        f"{name}: {var}"
+        for name, service in compose["services"].items()
+        for var in _env(service)
+        if var.startswith("NEWS_") and var not in SETTINGS_ENV
+    }
+    assert not unknown, f"NEWS_* variables not in streams/settings.py FIELDS: {sorted(unknown)}"
+
+
+def test_dockerfile_env_names_exist_in_settings() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    used = set(re.findall(r"\b(NEWS_[A-Z0-9_]+)=", text))
+    assert used, "Dockerfile sets no NEWS_* defaults?"
+    assert used <= SETTINGS_ENV, sorted(used - SETTINGS_ENV)
+    assert re.search(r"^FROM python:3\.11-slim", text, re.M)
+    assert re.search(r"^USER (?!root)\S+", text, re.M), "image must run as non-root"
+    assert 'ENTRYPOINT ["news-streams"]' in text
+
+
+def test_workers_share_app_id_and_have_distinct_data_volumes(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    app_ids = {
+        _env(services[w]).get("NEWS_APP_ID", _setting_default("NEWS_APP_ID")) for w in WORKERS
+    }
+    assert len(app_ids) == 1, f"workers must join one consumer group, got {app_ids}"
+
+    data_sources = []
+    for w in WORKERS:
+        env = _env(services[w])
+        assert env["NEWS_STORE"].startswith("rocksdb://")
+        data_dir = env["NEWS_DATA_DIR"]
+        mounts = {
+            v.split(":")[1]: v.split(":")[0] for v in services[w]["volumes"] if isinstance(v, str)
+        }
+        assert data_dir in mounts, f"{w}: NEWS_DATA_DIR {data_dir} is not a volume"
+        source = mounts[data_dir]
+        assert source in (compose.get("volumes") or {}), f"{w}: {source} is not a named volume"
+        data_sources.append(source)
+    assert len(set(data_sources)) == len(WORKERS), f"workers share a data volume: {data_sources}"
+
+
+def test_compose_bind_mounts_exist(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for vol in service.get("volumes", []):
+            source = vol.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name}: {source} does not exist"
+
+
+def test_compose_prometheus_and_grafana_mounts(compose: dict[str, Any]) -> None:
+    prom_mounts = dict(v.split(":")[:2] for v in compose["services"]["prometheus"]["volumes"])
+    assert prom_mounts["./deploy/prometheus/prometheus.yml"] == "/etc/prometheus/prometheus.yml"
+    rules_in_container = prom_mounts["./dashboards/prometheus/alerts.yml"]
+    assert rules_in_container in _load_yaml(PROM_CONFIG)["rule_files"]
+
+    graf_mounts = dict(v.split(":")[:2] for v in compose["services"]["grafana"]["volumes"])
+    assert graf_mounts["./dashboards/grafana/provisioning"] == "/etc/grafana/provisioning"
+    dash_path = graf_mounts["./dashboards/grafana/news-streams.json"]
+    providers = _load_yaml(PROVISIONING / "dashboards" / "dashboards.yml")["providers"]
+    assert any(dash_path.startswith(p["options"]["path"] + "/") for p in providers)
+
+
+# --- prometheus scrape config -----------------------------------------------------------------
+def _static_targets(prom_config: dict[str, Any], job: str) -> list[str]:
+    (cfg,) = [c for c in prom_config["scrape_configs"] if c["job_name"] == job]
+    return [t for sc in cfg["static_configs"] for t in sc["targets"]]
+
+
+def test_scrape_targets_match_compose(compose: dict[str, Any], prom_config: dict[str, Any]) -> None:
+    services = compose["services"]
+    poller_port = _env(services["poller"]).get(
+        "NEWS_METRICS_PORT", str(_setting_default("NEWS_METRICS_PORT"))
+    )
+    assert int(poller_port) != 0, "poller metrics are switched off"
+    assert _static_targets(prom_config, "news-poller") == [f"poller:{poller_port}"]
+
+    expected = []
+    for w in WORKERS:
+        port = _env(services[w]).get("NEWS_WEB_PORT", str(_setting_default("NEWS_WEB_PORT")))
+        expected.append(f"{w}:{port}")
+    assert sorted(_static_targets(prom_config, "news-worker")) == sorted(expected)
+
+    for job in ("news-poller", "news-worker"):
+        for target in _static_targets(prom_config, job):
+            assert target.split(":")[0] in services
+
+
+def test_grafana_datasource_provisioning(compose: dict[str, Any]) -> None:
+    ds = _load_yaml(PROVISIONING / "datasources" / "prometheus.yml")["datasources"]
+    (prom,) = [d for d in ds if d["type"] == "prometheus"]
+    assert prom["uid"] == "prometheus"
+    host_port = prom["url"].removeprefix("http://")
+    assert host_port.split(":")[0] in compose["services"]
+    assert "9090:9090" in compose["services"]["prometheus"]["ports"]
+
+
+# --- PromQL metric names ------------------------------------------------------------------------
+def test_metric_name_extractor() -> None:
+    expr = (
+        'histogram_quantile(0.99, sum by (le) (rate(news_process_seconds_bucket{job="x"}[5m])))'
+        " > 1e3 and on() (sum(increase(news_events_total[$__range])) or vector(0)) == 0"
+    )
+    assert metric_names_in(expr) == {"news_process_seconds_bucket", "news_events_total"}
+    assert metric_names_in("time() - up") == {"up"}
+
+
+def test_news_metric_names_come_from_streams_metrics() -> None:
+    names = news_metric_names()
+    assert "news_feed_fetches_total" in names
+    assert "news_event_latency_seconds_bucket" in names
+    assert "news_feed_consecutive_errors" in names
+    assert "faust_consumer_commit_latency_bucket" in faust_metric_names()
+    assert "faust_topic_partition_offset_commited" in faust_metric_names()
+
+
+@pytest.fixture(scope="module")
+def dashboard() -> dict[str, Any]:
+    return json.loads(DASHBOARD.read_text(encoding="utf-8"))
+
+
+def test_dashboard_json_is_generated_from_builder() -> None:
+    result = subprocess.run(
+        [sys.executable, str(DASHBOARD_BUILDER), "--check"], capture_output=True, check=False
+    )
+    assert result.returncode == 0, "run: python dashboards/grafana/build_dashboard.py"
+
+
+def test_dashboard_structure(dashboard: dict[str, Any]) -> None:
+    assert dashboard["uid"] == "news-streams"
+    assert 36 <= dashboard["schemaVersion"] <= 41
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables["DS_PROMETHEUS"]["type"] == "datasource"
+    rows = [p["title"] for p in dashboard["panels"] if p["type"] == "row"]
+    assert [r.split(" ")[0] for r in rows] == ["Feeds", "Pipeline", "Kafka", "Process"]
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    for p in dashboard["panels"]:
+        pos = p["gridPos"]
+        assert pos["x"] + pos["w"] <= 24, p["title"]
+        if p["type"] != "row":
+            assert p["datasource"] == {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
+            assert p["targets"], p["title"]
+            assert p.get("description"), f"{p['title']}: describe what the panel means"
+
+
+def test_dashboard_exprs_use_existing_metrics(dashboard: dict[str, Any]) -> None:
+    allowed = allowed_metric_names()
+    bad = {
+        (title, name)
+        for title, expr in dashboard_exprs(dashboard)
+        for name in metric_names_in(expr)
+        if name not in allowed
+    }
+    assert not bad, f"unknown metric names in dashboard: {sorted(bad)}"
+    used = {n for _, e in dashboard_exprs(dashboard) for n in metric_names_in(e)}
+    # every news_* metric is on the dashboard (at least one of its series)
+    for obj in vars(streams.metrics).values():
+        if isinstance(obj, MetricWrapperBase):
+            assert any(u.startswith(obj._name) for u in used), f"{obj._name} not on dashboard"
+
+
+def test_alert_exprs_use_existing_metrics() -> None:
+    allowed = allowed_metric_names()
+    rules = alert_rules()
+    assert {r["alert"] for r in rules} >= {
+        "FeedDown",
+        "PollerDown",
+        "WorkerDown",
+        "DeadLetterRecords",
+        "NoEventsEmitted",
+        "EventLatencyHigh",
+        "DedupRatioAnomaly",
+    }
+    for rule in rules:
+        unknown = metric_names_in(rule["expr"]) - allowed
+        assert not unknown, f"{rule['alert']}: unknown metrics {sorted(unknown)}"
+        assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
+        assert rule["labels"]["severity"] in {"warning", "critical"}
+
+
+def test_worker_registers_faust_sensor_with_expected_prefix() -> None:
+    """Dashboards and alerts use ``faust_*``; the worker must register the sensor with that prefix
+    (the default prefix is the app id, which would change every Faust metric name)."""
+    calls = []
+    for path in (ROOT / "streams").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = getattr(func, "id", None) or getattr(func, "attr", None)
+                if name == "setup_prometheus_sensors":
+                    calls.append((path.relative_to(ROOT), node))
+    if not calls:
+        pytest.skip("the worker does not register Faust's Prometheus sensor yet")
+    for path, call in calls:
+        prefix = next((kw.value for kw in call.keywords if kw.arg == "name_prefix"), None)
+        assert isinstance(prefix, ast.Constant) and prefix.value == FAUST_PREFIX, (
+            f"{path}:{call.lineno}: call setup_prometheus_sensors(app, "
+            f'name_prefix="{FAUST_PREFIX}") so Faust metrics match dashboards/alerts'
+        )
