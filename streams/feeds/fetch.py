@@ -173,11 +173,8 @@ class Fetcher:
             await self._guard(current)
             try:
                 async with self._client.stream("GET", current, headers=headers) as response:
-                    if response.is_redirect:
-                        location = response.headers.get("location", "")
-                        if not location:
-                            raise FetchHTTPStatus(current, response.status_code)
-                        current = urljoin(current, location)
+                    if response.has_redirect_location:
+                        current = urljoin(current, response.headers["location"])
                         continue
                     return await self._result(current, response)
             except FetchError:

@@ -59,7 +59,9 @@ def parse_feed(
     a malformed feed that still has entries yields them (the bozo reason is logged).
     """
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
-    if url and "content-location" not in response_headers:
+    # feedparser resolves relative links against Content-Location; with headers present but
+    # no Content-Type it would flag the feed as non-XML, so only add it beside a Content-Type.
+    if url and "content-type" in response_headers and "content-location" not in response_headers:
         response_headers["content-location"] = url
     fetched = fetched_at or now_iso()
     redetected = False
@@ -69,7 +71,9 @@ def parse_feed(
         if guessed is not None:
             fixed_body, encoding = guessed
             fixed_headers = dict(response_headers)
-            fixed_headers.pop("content-type", None)
+            if "content-type" in fixed_headers:
+                media = fixed_headers["content-type"].split(";", 1)[0].strip()
+                fixed_headers["content-type"] = f"{media or 'application/xml'}; charset=utf-8"
             retry = _feedparse(fixed_body, fixed_headers)
             if retry.get("entries") or not result.get("entries"):
                 result, redetected = retry, True
