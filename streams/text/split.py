@@ -1,0 +1,409 @@
+"""Split a scraped news item into title, lead (the story itself), teasers (ledes of OTHER stories) and
+boilerplate.
+
+Scraped items look like: optional headline, the story's paragraphs (sometimes with an inline
+"Читайте також ..." line), then a block of teasers of unrelated - or only broadly related - stories,
+often repeated, with ads/share/caption lines sprinkled in. No single length threshold separates them,
+so the splitter:
+
+1. labels the blocks that give themselves away (boilerplate patterns, "Read more"-style markers,
+   link-dominated HTML blocks, paragraphs that occur twice) - these are fixed;
+2. for the remaining blocks searches the cut point k (lead = free blocks before k, teasers = after)
+   maximising a score built from lexical cohesion with the lead context (content-word stems and
+   named entities shared with the title and earlier lead paragraphs), anaphoric openings that bind a
+   paragraph to the previous one, and paragraph shape (multi-sentence body text vs 1-2 sentence lede).
+
+Everything is a pure function of the input; all lead/teaser strings are (trimmed) input paragraphs,
+or for "Читайте також: <headline>" HTML blocks the headline part of that paragraph.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from streams.text.html import Block, html_blocks
+
+__all__ = ["SplitResult", "Teaser", "split", "split_html", "split_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Teaser:
+    text: str
+    position: int  # index of the block in the document's block sequence (0-based)
+    link: str | None  # href when the HTML gives one
+
+
+@dataclass(frozen=True, slots=True)
+class SplitResult:
+    title: str | None
+    lead: list[str]  # paragraphs, in order
+    teasers: list[Teaser]  # document order, repeats kept
+    boilerplate: list[str]  # lines that belong to neither
+
+
+# --------------------------------------------------------------------------------------------------
+# Patterns. All compiled once; case-insensitive where wording, not casing, is the signal.
+
+_I = re.IGNORECASE
+_WS = re.compile(r"\s+")
+
+# "Read also"-style markers (uk/ru/en). As a whole line they are boilerplate announcing a teaser;
+# as a prefix they make the rest of the line a teaser headline.
+_MARKER = (
+    r"(?:читайте|читай|дивіться|дивись|смотрите|читать|слухайте)\s+(?:також|также|тоже|ще|еще|ещё)"
+    r"|(?:також|также)\s+(?:читайте|дивіться|смотрите)"
+    r"|ще\s+за\s+темою|по\s+темі|по\s+теме|на\s+тему|до\s+теми|к\s+теме|за\s+темою"
+    r"|стоит\s+прочесть|варто\s+прочитати|рекомендуємо|рекомендуем|вас\s+може\s+зацікавити"
+    r"|вас\s+может\s+заинтересовать|більше\s+новин|больше\s+новостей|інші\s+новини|другие\s+новости"
+    r"|схожі\s+новини|похожие\s+новости|останні\s+новини|последние\s+новости|популярне|популярное"
+    r"|read\s+(?:more|also|next)|see\s+also|also\s+read|related(?:\s+(?:news|stories|articles))?"
+    r"|more\s+(?:news|stories)|you\s+may\s+also\s+like|recommended|trending"
+)
+_MARKER_ONLY = re.compile(rf"^\W*(?:{_MARKER})\W*$", _I)
+_MARKER_PREFIX = re.compile(rf"^\W*(?:{_MARKER})\s*(?::|[-–—»>|]|\.{{3}}|…)?\s+(?=\S)", _I)
+
+# Lines that are page furniture, not text of any story.
+_BOILER = re.compile(
+    r"^\W*(?:"
+    r"реклама|advertisement|ad|sponsored|партнерський\s+матеріал|на\s+правах\s+реклами"
+    r"|коментар[іi]?|комментарии|comments?|коментарів\s+немає|комментариев\s+нет|no\s+comments"
+    r"|залишити\s+відповідь|оставьте\s+комментарий.*|leave\s+a\s+(?:reply|comment).*|додати\s+коментар"
+    r"|поділитис[ья](?:\s+статтею)?|поделиться|share(?:\s+this)?|tweet|email|print|друк"
+    r"|джерело|источник|source|головна|главная|home|зміст|содержание|contents"
+    r"|відео\s+дня|видео\s+дня|важливо|важно|новини|новости|news|топ|top|live"
+    r"|підтримати|поддержать|support\s+us|donate"
+    r"|читати\s+(?:українською|російською|англійською)|читать\s+(?:на\s+)?(?:русском|украинском).*"
+    r"|читать\s+новость\s+на\s+\w+|читати\s+новину\s+\w+\s*\w*|read\s+in\s+\w+"
+    r")\W*$",
+    _I,
+)
+_SOCIAL = re.compile(
+    r"\b(?:telegram|телеграм\w*|viber|facebook|instagram|youtube|twitter|tiktok|whatsapp)\b", _I
+)
+_SUBSCRIBE = re.compile(
+    r"\b(?:читайте\s+(?:нас|нові|наші|новини|новости|«|\")|підписуйтес[ья]|подписывайтесь|підпишіться"
+    r"|подпишитесь|subscribe|follow\s+us|приєднуйтес[ья]|присоединяйтесь|слідкуйте|следите)",
+    _I,
+)
+_CREDIT = re.compile(
+    r"^\W*(?:фото|photo|фото/відео|відео|видео|video|ілюстрація|иллюстрация|скриншот|скріншот"
+    r"|колаж|коллаж|getty|reuters|afp|ap|epa|shutterstock|istock)\b"
+    r"|\b(?:фото|photo)\s*:|©|\(c\)\s|з\s+відкритих\s+джерел|из\s+открытых\s+источников"
+    r"|подробнее\s+читайте|докладніше\s+читайте",
+    _I,
+)
+_DATEISH = re.compile(
+    r"^[\W\d]*(?:(?:понеділок|вівторок|середа|четвер|п[’']ятниця|субота|неділя|понедельник|вторник"
+    r"|среда|четверг|пятница|суббота|воскресенье|monday|tuesday|wednesday|thursday|friday|saturday"
+    r"|sunday|сьогодні|сегодня|вчора|вчера|today|yesterday|updated|оновлено|обновлено|\w{3,9}\s+\d{4}"
+    r"|січ\w*|лют\w*|берез\w*|квіт\w*|трав\w*|черв\w*|лип\w*|серп\w*|верес\w*|жовт\w*|листоп\w*"
+    r"|груд\w*|январ\w*|феврал\w*|март\w*|апрел\w*|ма[йя]\w*|июн\w*|июл\w*|август\w*|сентябр\w*"
+    r"|октябр\w*|ноябр\w*|декабр\w*|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*"
+    r"|oct\w*|nov\w*|dec\w*|в|о|at|min|хв|мин|год|ч)[\W\d]*)*$",
+    _I,
+)
+_BREADCRUMB = re.compile(r"\S\s*(?:»|›|>|/|\|)\s*\S.*(?:»|›|>|/|\|)|^\S+(?:\s+\S+)?\s*»", _I)
+
+# Paragraph openings that only make sense after a previous paragraph of the same story.
+_ANAPHORA = re.compile(
+    r"^(?:[-–—•▪►●◾✅✔➡*]"  # list items, footnotes, dialogue/quote continuations
+    r"|(?:він|вона|вони|воно|його|її|їх|йому|їй|цей|ця|це|ці|там|тоді|тут|також|крім\s+того"
+    r"|окрім\s+того|водночас|натомість|при\s+цьому|зокрема|зазначимо|нагадаємо|нагадуємо|раніше"
+    r"|як\s+повідомлял\w*|як\s+відомо|за\s+(?:його|її|їхніми|словами|даними)|у\s+(?:свою\s+чергу|зв[’']язку)"
+    r"|про\s+це|тому|однак|проте|але|втім|утім|поки\s+що|наразі|нині|згодом|після\s+цього|до\s+слова"
+    r"|он|она|они|оно|его|ее|её|их|ему|ей|этот|эта|это|эти|также|кроме\s+того|при\s+этом|в\s+то\s+же"
+    r"|напомним|напомню|ранее|как\s+сообщал\w*|как\s+известно|по\s+(?:его|ее|её|их|словам|данным)"
+    r"|об\s+этом|поэтому|однако|но|впрочем|тем\s+временем|в\s+свою\s+очередь|между\s+тем"
+    r"|he|she|they|it|his|her|their|this|these|those|that|also|however|meanwhile|but|the\s+(?:move"
+    r"|statement|decision|report|ministry|agency|president|minister|official|company)|earlier"
+    r"|according\s+to\s+(?:him|her|them|the)|in\s+(?:addition|turn)|previously)\b)",
+    _I,
+)
+_LOWER_START = re.compile(r"^[\"«„“(]?[a-zа-яіїєґё]")  # case-sensitive: sentence continues
+_QUOTE_TAIL = re.compile(
+    r"^[-–—]\s*(?:додав|додала|додали|сказав|сказала|наголосив|подчеркнул|добавил|said)", _I
+)
+_SENT_SPLIT = re.compile(r"[.!?…][\"»”)]?\s+(?=[\"«„“(]?[A-ZА-ЯІЇЄҐЁ0-9])")
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’ʼ-]{2,}")
+_TERMINAL = '.!?…»"”);:'
+
+# Frequent function/generic news words: sharing them says nothing about being the same story.
+_STOP = frozenset(
+    ["також", "після", "через", "проти", "серед", "цього", "який", "яка", "яке", "які", "його", "її", "їхні", "були", "було", "буде", "будуть", "може", "можуть", "понад", "більше", "менше", "року", "років", "роки", "році", "також", "тому", "коли", "щодо", "можна", "зараз", "вже", "ще", "лише", "тільки", "дуже", "своїй", "свого", "своєї", "своїх", "своє", "україн", "украї", "росії", "росій", "сша", "повід", "заяви", "повідо", "сказа", "зазна", "розпо", "этом", "этого", "году", "года", "также", "после", "через", "против", "среди", "который", "которая", "которые", "было", "будет", "были", "может", "могут", "более", "менее", "своей", "свой", "своих", "только", "уже", "ещё", "очень", "сейчас", "можно", "когда", "россии", "росси", "российск", "украин", "сообщ", "заяви", "расска", "отмет", "that", "this", "with", "from", "have", "has", "had", "been", "were", "will", "would", "could", "should", "about", "after", "over", "into", "their", "there", "which", "while", "where", "when", "what", "also", "more", "than", "said", "says", "told", "according", "other", "some", "such", "only", "they", "them", "these", "those", "ukrain", "russia", "state", "presid", "minist", "govern", "year", "years"]
+)
+
+
+def _stem(word: str) -> str:
+    return word[:5].lower()
+
+
+def _norm(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def _key(text: str) -> str:
+    """Repetition key: case/punctuation-insensitive so a re-scraped teaser still matches."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
+# Block roles.
+_TITLE, _LEAD, _TEASER, _BOILER_R, _FREE = "T", "L", "S", "B", "?"
+
+
+@dataclass(slots=True)
+class _Unit:
+    text: str  # paragraph as it is reported
+    role: str
+    link: str | None = None
+    stems: dict[str, float] | None = None
+    weight: float = 0.0
+    long: bool = False  # body-text shape: >=3 sentences or > 350 chars
+    anaphoric: bool = False
+    lower: bool = False
+
+
+def _is_boilerplate(text: str, block: Block | None) -> bool:
+    if _BOILER.match(text) or _DATEISH.match(text):
+        return True
+    n_words = len(text.split())
+    if block is not None and block.tag == "figcaption":
+        return True
+    if n_words <= 16 and _CREDIT.search(text):
+        return True
+    if n_words <= 30 and (_SUBSCRIBE.search(text) and (_SOCIAL.search(text) or n_words <= 8)):
+        return True
+    if n_words <= 30 and len(_SOCIAL.findall(text)) >= 2:
+        return True
+    if n_words <= 14 and _BREADCRUMB.search(text) and text[-1:] not in ".!?…":
+        return True
+    # Tag-cloud / caption shaped: one or two words, no sentence punctuation.
+    return n_words <= 2 and text[-1:] not in ".!?…:" and not text[:1].isdigit()
+
+
+def _headline_shaped(text: str) -> bool:
+    return 2 <= len(text.split()) <= 30 and len(text) <= 250 and text[-1:] not in ".…;:,"
+
+
+def _analyse(unit: _Unit) -> None:
+    """Content stems (named entities weigh double) and shape features of a free paragraph."""
+    stems: dict[str, float] = {}
+    sentence_start = True
+    for m in _WORD.finditer(unit.text):
+        w = m.group()
+        s = _stem(w)
+        if len(w) < 4 or s in _STOP or w.lower() in _STOP:
+            sentence_start = False
+            continue
+        cap = w[0].isupper() and (not sentence_start or w.isupper())
+        wt = 2.0 if cap else 1.0
+        if stems.get(s, 0.0) < wt:
+            stems[s] = wt
+        sentence_start = False
+    unit.stems = stems
+    unit.weight = sum(stems.values())
+    unit.long = len(unit.text) > 350 or len(_SENT_SPLIT.split(unit.text)) >= 3
+    unit.anaphoric = bool(_ANAPHORA.match(unit.text) or _QUOTE_TAIL.match(unit.text))
+    unit.lower = bool(_LOWER_START.match(unit.text))
+
+
+# Scoring weights: rough log-odds "lead vs teaser" per paragraph, set by reasoning and checked on
+# the dev set (bench/eval_split.py). Cohesion is the weighted count of the paragraph's content stems
+# already seen in the title/lead before it (named entities count double), saturating.
+_COH_BIAS = -2.0  # no shared stems: most likely another story
+_COH_SLOPE = 0.8
+_COH_CAP = 4.5
+_W_ANAPH = 1.4  # opening that needs a previous paragraph ("Він", "Об этом", "He said", "- ")
+_W_LOWER = 3.0  # starts in lower case: a sentence or list continued from the previous paragraph
+_W_LONG = 3.0  # multi-sentence body paragraph: teasers are 1-2 sentence ledes
+_W_COLON = 2.5  # previous paragraph ends with ':' (a list or quote follows)
+_POS_PRIOR = (3.0, 1.5, 0.5)  # a document starts with its story, which runs a few paragraphs...
+_LONE_OPENER = 2.5  # ...but one short opener followed only by unrelated ledes is a digest
+
+
+def _softplus(x: float) -> float:
+    return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
+
+
+def _value(u: _Unit, shared: float) -> float:
+    v = _COH_BIAS + _COH_SLOPE * min(shared, _COH_CAP)
+    if u.anaphoric:
+        v += _W_ANAPH
+    if u.lower:
+        v += _W_LOWER
+    if u.long:
+        v += _W_LONG
+    return v
+
+
+def _looks_like_digest(free: list[_Unit]) -> bool:
+    head = free[0]
+    if head.long or len(free) < 2:
+        return False
+    hs = head.stems or {}
+    for u in free[1:3]:
+        if u.long or u.anaphoric:
+            return False
+        if sum(w for s, w in (u.stems or {}).items() if s in hs) > 1.0:
+            return False
+    return True
+
+
+def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
+    """Cut-point search over the free units: lead = free units before k, teasers = after.
+
+    score(k) = sum of lead values of units < k (cohesion with the lead before them) minus the sum
+    of lead values of units >= k (cohesion with the whole lead [0, k)). Updated incrementally via
+    the first occurrence of each stem, so the search is linear in the number of stems.
+    """
+    free = [u for u in units if u.role == _FREE]
+    n = len(free)
+    if not n:
+        return
+    first: dict[str, int] = dict.fromkeys(title_stems or (), -1)
+    base = [0.0] * n  # shared weight with the title
+    total = [0.0] * n  # shared weight with title + all earlier units
+    contrib: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    colon = [False] * n
+    for i, u in enumerate(free):
+        _analyse(u)
+        colon[i] = i > 0 and free[i - 1].text.endswith((":", ";"))
+        for s, w in (u.stems or {}).items():
+            f = first.get(s)
+            if f is None:
+                first[s] = i
+            elif f < 0:
+                base[i] += w
+                total[i] += w
+            else:
+                contrib[f].append((i, w))
+                total[i] += w
+    bonus = [(_W_COLON if colon[i] else 0.0) for i in range(n)]
+    for i, p in enumerate(_POS_PRIOR[:n]):
+        bonus[i] += p
+    # Costs are -log P(label): softplus of the log-odds on the wrong side.
+    lead_c = [_softplus(-(_value(u, total[i]) + bonus[i])) for i, u in enumerate(free)]
+    shared_now = base[:]
+    tease_c = [_softplus(_value(u, base[i]) + bonus[i]) for i, u in enumerate(free)]
+    t_sum = sum(tease_c)
+    l_sum = 0.0
+    # "No lead at all" (a digest) is only a candidate when the opening paragraph binds to nothing
+    # after it: without a lead there is no context, so k=0 would otherwise look cheap.
+    best_k, best = 0, (t_sum if title_stems or _looks_like_digest(free) else math.inf)
+    for k in range(n):
+        # Move unit k from the teaser side to the lead side; its stems join the lead context.
+        t_sum -= tease_c[k]
+        l_sum += lead_c[k]
+        for i, w in contrib[k]:
+            shared_now[i] += w
+            nc = _softplus(_value(free[i], shared_now[i]) + bonus[i])
+            t_sum += nc - tease_c[i]
+            tease_c[i] = nc
+        cost = l_sum + t_sum
+        if k == 0 and not title_stems and n > 1 and not free[0].long:
+            cost += _LONE_OPENER
+        if cost < best:
+            best, best_k = cost, k + 1
+    for i, u in enumerate(free):
+        u.role = _LEAD if i < best_k else _TEASER
+
+
+def _finish(units: list[_Unit], title: str | None) -> SplitResult:
+    lead: list[str] = []
+    teasers: list[Teaser] = []
+    boiler: list[str] = []
+    for pos, u in enumerate(units):
+        if u.role == _LEAD:
+            lead.append(u.text)
+        elif u.role == _TEASER:
+            teasers.append(Teaser(u.text, pos, u.link))
+        elif u.role == _BOILER_R:
+            boiler.append(u.text)
+    return SplitResult(title, lead, teasers, boiler)
+
+
+def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> SplitResult:
+    units: list[_Unit] = []
+    title: str | None = None
+    force_next_teaser = False
+    any_free = False
+    seen: dict[str, int] = {}
+    for t in texts:
+        k = _key(t)
+        if k:
+            seen[k] = seen.get(k, 0) + 1
+
+    for pos, text in enumerate(texts):
+        blk = blocks[pos] if blocks is not None else None
+        u = _Unit(text, _FREE, blk.href if blk is not None else None)
+        units.append(u)
+        # Title: HTML heading before the story starts, or a headline-shaped first line of plain text.
+        if title is None and not any_free:
+            is_heading = blk is not None and blk.tag in ("h1", "h2", "h3")
+            if (is_heading or (blk is None and pos == 0)) and _headline_shaped(text):
+                if not _BOILER.match(text) and not (blk is None and seen.get(_key(text), 0) > 1):
+                    title = text
+                    u.role = _TITLE
+                    continue
+        if title is not None and _key(text) == _key(title):
+            u.role = _BOILER_R  # headline echoed in the page body
+            continue
+        if _MARKER_ONLY.match(text):
+            u.role = _BOILER_R
+            force_next_teaser = True
+            continue
+        m = _MARKER_PREFIX.match(text)
+        if blk is not None and blk.bold_prefix and _MARKER_ONLY.match(blk.bold_prefix):
+            rest = text[len(blk.bold_prefix) :].strip() if text.startswith(blk.bold_prefix) else ""
+            u.text = rest or text
+            u.role = _TEASER
+            force_next_teaser = False
+            continue
+        if m and not _SUBSCRIBE.search(text[: m.end() + 12]):
+            u.role = _TEASER
+            force_next_teaser = False
+            continue
+        if _is_boilerplate(text, blk):
+            u.role = _BOILER_R
+            continue
+        if force_next_teaser:
+            u.role = _TEASER
+            force_next_teaser = False
+            continue
+        if blk is not None and blk.link_chars and blk.link_density >= 0.6:
+            u.role = _TEASER
+            if blk.link_text and len(blk.link_text) < len(text) and _MARKER_PREFIX.match(text):
+                u.text = blk.link_text
+            continue
+        if seen.get(_key(text), 0) > 1:
+            u.role = _TEASER
+            continue
+        any_free = True
+    title_stems: dict[str, float] | None = None
+    if title is not None:
+        tu = _Unit(title, _TITLE)
+        _analyse(tu)
+        title_stems = tu.stems
+    _assign(units, title_stems)
+    return _finish(units, title)
+
+
+def split_text(text: str) -> SplitResult:
+    """Split plain text whose paragraphs are newline-separated lines."""
+    lines = [_norm(line) for line in (text or "").splitlines()]
+    return _split_blocks([ln for ln in lines if ln], None)
+
+
+def split_html(html: str) -> SplitResult:
+    """Split an HTML fragment (paragraphs, headings, <br> lines, lists of links, captions)."""
+    blocks = html_blocks(html or "")
+    return _split_blocks([b.text for b in blocks], blocks)
+
+
+def split(text: str | None = None, *, html: str | None = None) -> SplitResult:
+    """Split either plain `text` or `html` (exactly one of them must be given)."""
+    if (text is None) == (html is None):
+        raise ValueError("pass exactly one of text= or html=")
+    return split_text(text) if text is not None else split_html(html or "")
