@@ -1,0 +1,218 @@
+"""Exact fingerprint, near-duplicate signature and the per-stage partition keys.
+
+DRAFT - docstring with measured figures is written below once the sweep is done.
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import xxhash
+
+from streams.text.normalize import is_truncated, normalize, tokens
+
+__all__ = [
+    "CONTAIN_MIN",
+    "JACCARD_MIN",
+    "LEN_RATIO_MIN",
+    "STAGES",
+    "Signature",
+    "containment",
+    "is_duplicate",
+    "jaccard",
+    "signature",
+]
+
+STAGES = 2
+SKETCH_K = 16  # bottom-k MinHash size
+PREFIX_LEN = 24  # 16-bit hashes of the first PREFIX_LEN content tokens
+KEY0_TOKENS = 6  # stage 0: hash of the first KEY0_TOKENS masked tokens
+KEY1_WINDOW = 40  # stage 1: the KEY1_PICK longest tokens among the first KEY1_WINDOW
+KEY1_PICK = 2
+JACCARD_MIN = 0.5  # near-duplicate threshold for two complete texts
+LEN_RATIO_MIN = 0.8  # complete texts: shorter/longer token count (a headline is not its lead)
+CONTAIN_MIN = 0.8  # share of a truncated text's prefix tokens found in order in the other text
+CONTAIN_MIN_TOKENS = 5  # a truncated text needs this many kept tokens to be matched by prefix
+
+_MASK64 = (1 << 64) - 1
+_MASK_TOKEN = "#"
+_DIGIT = re.compile(r"\d")
+_hash_cache: dict[str, int] = {}
+_HASH_CACHE_MAX = 200_000
+
+
+def _thash(tok: str) -> int:
+    """64-bit token hash, memoised: news vocabulary is Zipfian, so most lookups hit."""
+    h = _hash_cache.get(tok)
+    if h is None:
+        if len(_hash_cache) >= _HASH_CACHE_MAX:
+            _hash_cache.clear()
+        h = xxhash.xxh3_64_intdigest(tok.encode())
+        _hash_cache[tok] = h
+    return h
+
+
+def _mask(toks: list[str]) -> list[str]:
+    """Mask every token containing a digit: dates and figures get edited between re-publications."""
+    return [t if t.isalpha() or not _DIGIT.search(t) else _MASK_TOKEN for t in toks]
+
+
+def _mix(x: int) -> int:
+    # splitmix64 finaliser: turns the cheap shingle combination into a uniform 64-bit value.
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def _sketch(hashes: list[int], k: int = SKETCH_K) -> tuple[int, ...]:
+    """Bottom-k MinHash over word unigrams and bigrams, values cut to 32 bits."""
+    feats = {h >> 32 for h in hashes}
+    prev = None
+    for h in hashes:
+        if prev is not None:
+            # One multiply-xor is enough: token hashes are already uniform 64-bit values.
+            feats.add(((prev * 0x9E3779B97F4A7C15 ^ h) * 0xBF58476D1CE4E5B9 & _MASK64) >> 32)
+        prev = h
+    return tuple(heapq.nsmallest(k, feats))
+
+
+def _key0(masked: list[str]) -> str:
+    return xxhash.xxh3_64_hexdigest("\x1f".join(masked[:KEY0_TOKENS]).encode())
+
+
+def _key1(masked: list[str]) -> str:
+    window = [t for t in masked[:KEY1_WINDOW] if t != _MASK_TOKEN]
+    # Longest first (long words are rare, so the key is selective), hash breaks ties so the
+    # choice does not depend on token order.
+    picked = sorted(set(window), key=lambda t: (-len(t), _thash(t)))[:KEY1_PICK]
+    return xxhash.xxh3_64_hexdigest(("\x1f".join(sorted(picked)) + "\x1e1").encode())
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What dedup needs to know about one text, small enough for a Kafka table changelog.
+
+    ``exact`` is the xxh3_64 of the normalised text; ``sketch`` a bottom-k MinHash of masked word
+    unigrams+bigrams (Jaccard of complete texts); ``prefix`` 16-bit hashes of the first masked
+    tokens (containment of truncated teasers); ``keys`` the partition key of each dedup stage.
+    """
+
+    exact: int
+    ntokens: int
+    truncated: bool
+    sketch: tuple[int, ...]
+    prefix: tuple[int, ...]
+    keys: tuple[str, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """16 hex chars of ``exact``: the id of the text in events."""
+        return f"{self.exact:016x}"
+
+    def to_json(self) -> list[Any]:
+        """``[blob, key0, key1, ...]``: the numeric fields packed into one base64 string."""
+        blob = struct.pack(
+            f">QHBB{len(self.sketch)}I{len(self.prefix)}H",
+            self.exact,
+            min(self.ntokens, 0xFFFF),
+            int(self.truncated),
+            len(self.sketch),
+            *self.sketch,
+            *self.prefix,
+        )
+        return [base64.b64encode(blob).decode("ascii").rstrip("="), *self.keys]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Signature:
+        blob_s, *keys = data
+        blob = base64.b64decode(blob_s + "=" * (-len(blob_s) % 4))
+        exact, ntokens, trunc, nsk = struct.unpack_from(">QHBB", blob)
+        off = 12
+        sketch = struct.unpack_from(f">{nsk}I", blob, off)
+        off += 4 * nsk
+        prefix = struct.unpack_from(f">{(len(blob) - off) // 2}H", blob, off)
+        return cls(exact, ntokens, bool(trunc), tuple(sketch), tuple(prefix), tuple(keys))
+
+
+def signature(text: str) -> Signature:
+    """Signature of one unit (lead or teaser); deterministic across processes."""
+    norm = normalize(text)
+    trunc = is_truncated(text)
+    toks = tokens(norm)
+    masked = _mask(toks)
+    if trunc and len(masked) > 1:
+        # The last word of a cut teaser may itself be cut ("Національного ба…").
+        masked = masked[:-1]
+    hashes = [_thash(t) for t in masked]
+    prefix = tuple(h >> 48 for h in hashes[:PREFIX_LEN])
+    keys = (_key0(masked), _key1(masked))
+    return Signature(
+        exact=xxhash.xxh3_64_intdigest(norm.encode()),
+        ntokens=len(masked),
+        truncated=trunc,
+        sketch=_sketch(hashes),
+        prefix=prefix,
+        keys=keys[:STAGES],
+    )
+
+
+def jaccard(a: Sequence[int], b: Sequence[int], k: int = SKETCH_K) -> float:
+    """Bottom-k estimate of the Jaccard similarity of the two feature sets."""
+    if not a or not b:
+        return 1.0 if not a and not b else 0.0
+    sa, sb = set(a), set(b)
+    union = heapq.nsmallest(k, sa | sb)
+    both = sum(1 for x in union if x in sa and x in sb)
+    return both / len(union)
+
+
+def containment(short: Sequence[int], long: Sequence[int]) -> float:
+    """Share of *short*'s tokens found, in order, at the start of *long*.
+
+    A greedy alignment that tolerates one dropped/inserted/changed word at a time, enough for a
+    teaser cut from an edited copy of the lead.
+    """
+    if not short:
+        return 0.0
+    long = long[: len(short) + 2]
+    i = j = matched = 0
+    n, m = len(short), len(long)
+    while i < n and j < m:
+        if short[i] == long[j]:
+            matched += 1
+            i += 1
+            j += 1
+        elif i + 1 < n and short[i + 1] == long[j]:
+            i += 1  # word only in short
+        elif j + 1 < m and short[i] == long[j + 1]:
+            j += 1  # word only in long
+        else:
+            i += 1
+            j += 1
+    return matched / n
+
+
+def is_duplicate(a: Signature, b: Signature) -> bool:
+    """Same text up to cosmetic edits, a changed word or figure, or truncation."""
+    if a.exact == b.exact:
+        return True
+    if a.truncated or b.truncated:
+        short, long = (
+            (a, b) if (a.truncated and (not b.truncated or a.ntokens <= b.ntokens)) else (b, a)
+        )
+        if (
+            short.ntokens >= CONTAIN_MIN_TOKENS
+            and long.ntokens + 1 >= min(short.ntokens, PREFIX_LEN)
+            and containment(short.prefix, long.prefix) >= CONTAIN_MIN
+        ):
+            return True
+    lo, hi = sorted((a.ntokens, b.ntokens))
+    if hi and lo / hi < LEN_RATIO_MIN:
+        return False
+    return jaccard(a.sketch, b.sketch) >= JACCARD_MIN
