@@ -164,7 +164,9 @@ def test_atom_content_over_summary_and_skip_empty() -> None:
 
 
 def test_missing_guid_gives_stable_id_from_link() -> None:
-    body = rss("<item><title>T</title><link>https://example.org/x</link><description>d</description></item>")
+    body = rss(
+        "<item><title>T</title><link>https://example.org/x</link><description>d</description></item>"
+    )
     one = parse_feed("f", body).items[0]
     two = parse_feed("f", body).items[0]
     other_feed = parse_feed("g", body).items[0]
@@ -201,7 +203,7 @@ def test_relative_links_resolve_against_final_url() -> None:
 
 
 def test_bozo_feed_with_entries_still_yields_them() -> None:
-    body = rss("<item><title>ok</title><guid>1</guid><description>fine &nbsp; x</description></item>")
+    body = rss("<item><title>ok</title><guid>1</guid><description>fine x</description></item>")
     body = body.replace(b"</channel></rss>", b"<item><title>broken")
     result = parse_feed("f", body)
     assert result.bozo_reason
