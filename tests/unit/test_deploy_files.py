@@ -233,7 +233,7 @@ def test_workers_share_app_id_and_have_distinct_data_volumes(compose: dict[str, 
 def test_compose_bind_mounts_exist(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for vol in service.get("volumes", []):
-            source = vol.split(":")[0]
+            source = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", vol).split(":")[0]  # ${VAR:-default}
             if source.startswith("./"):
                 assert (ROOT / source).exists(), f"{name}: {source} does not exist"
 
