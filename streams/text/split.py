@@ -105,6 +105,8 @@ _DATEISH = re.compile(
     r"|oct\w*|nov\w*|dec\w*|в|о|at|min|хв|мин|год|ч)[\W\d]*)*$",
     _I,
 )
+# "газ, плита" / "коммуналка, тарифы, платежки": keyword lines under an article.
+_TAGLINE = re.compile(r"^[^\W\d_A-ZА-ЯІЇЄҐЁ][^,.!?]{0,30}(?:,\s*[^,.!?]{1,30}){1,8}$")
 _BREADCRUMB = re.compile(r"\S\s*(?:»|›|>|/|\|)\s*\S.*(?:»|›|>|/|\|)|^\S+(?:\s+\S+)?\s*»", _I)
 
 # Paragraph openings that only make sense after a previous paragraph of the same story.
@@ -130,14 +132,36 @@ _SENT_SPLIT = re.compile(r"[.!?…][\"»”)]?\s+(?=[\"«„“(]?[A-ZА-ЯІЇ�
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’ʼ-]{2,}")
 _TERMINAL = '.!?…»"”);:'
 
-# Frequent function/generic news words: sharing them says nothing about being the same story.
+# Function words (uk/ru/en, >= 4 letters, as 5-letter stems): sharing them says nothing.
 _STOP = frozenset(
-    ["також", "після", "через", "проти", "серед", "цього", "який", "яка", "яке", "які", "його", "її", "їхні", "були", "було", "буде", "будуть", "може", "можуть", "понад", "більше", "менше", "року", "років", "роки", "році", "також", "тому", "коли", "щодо", "можна", "зараз", "вже", "ще", "лише", "тільки", "дуже", "своїй", "свого", "своєї", "своїх", "своє", "україн", "украї", "росії", "росій", "сша", "повід", "заяви", "повідо", "сказа", "зазна", "розпо", "этом", "этого", "году", "года", "также", "после", "через", "против", "среди", "который", "которая", "которые", "было", "будет", "были", "может", "могут", "более", "менее", "своей", "свой", "своих", "только", "уже", "ещё", "очень", "сейчас", "можно", "когда", "россии", "росси", "российск", "украин", "сообщ", "заяви", "расска", "отмет", "that", "this", "with", "from", "have", "has", "had", "been", "were", "will", "would", "could", "should", "about", "after", "over", "into", "their", "there", "which", "while", "where", "when", "what", "also", "more", "than", "said", "says", "told", "according", "other", "some", "such", "only", "they", "them", "these", "those", "ukrain", "russia", "state", "presid", "minist", "govern", "year", "years"]
+    """
+    також після через проти серед цього цієї який яка яке які якого його її їхні були було буде
+    будут будуть може можуть понад більше менше року років роки році тому коли щодо можна зараз
+    вже лише тільки дуже своїй свого своєї своїх своє якщо тому однак проте було того цьому цих
+    этом этого этой году года также после через против среди котор было будет были может могут
+    более менее своей свой своих только уже очень сейчас можно когда если чтобы однако того этих
+    того всех всего который которая которые
+    that this with from have been were will would could should about after over into their there
+    which while where when what also more than said says told other some such only they them
+    these those just most being much many very since then because
+    """.split()
 )
-
-
-def _stem(word: str) -> str:
-    return word[:5].lower()
+# Generic news-domain stems (countries, offices, reporting verbs, calendar): shared by unrelated
+# stories about the same war/economy, so they count for a quarter of a specific word.
+_GENERIC = frozenset(
+    """
+    украї украи ukrai росії росій росси росія russi сша амери ameri путін путин putin зелен
+    трамп trump байде biden нато nato європ европ europ прези presi мініс минис minis уряд прави
+    govern держа госуд state війсь военн milit війна війни война войны войн армія армии
+    заяви заявл повід сообщ повідо розпо расск зазна отмет сказа наголо подче додав добав
+    інфор инфор пише пишет йдеть речь опубл report annou statе служб прес пресс press
+    сього сегод today вчора вчера рік року годы year понед вівто серед четве пятни субот неді
+    січня лютог берез квітн травн червн липня серпн верес жовтн листо грудн январ феврал март
+    апрел июня июля авгус сентя октяб ноябр декаб month week тижня недел ранее раніш earli
+    київ києві киев kyiv москв mosco країн стран count світу мира world глава голов head
+    новин новос news канал телег teleg facebo фото photo відео видео video ситуа situa
+    питан вопро issue""".split()
+)
 
 
 def _norm(text: str) -> str:
@@ -163,6 +187,7 @@ class _Unit:
     long: bool = False  # body-text shape: >=3 sentences or > 350 chars
     anaphoric: bool = False
     lower: bool = False
+    hard: bool = False  # teaser given away by repetition or a link list: the teaser block has begun
 
 
 def _is_boilerplate(text: str, block: Block | None) -> bool:
@@ -179,6 +204,8 @@ def _is_boilerplate(text: str, block: Block | None) -> bool:
         return True
     if n_words <= 14 and _BREADCRUMB.search(text) and text[-1:] not in ".!?…":
         return True
+    if _TAGLINE.match(text):
+        return True
     # Tag-cloud / caption shaped: one or two words, no sentence punctuation.
     return n_words <= 2 and text[-1:] not in ".!?…:" and not text[:1].isdigit()
 
@@ -188,25 +215,23 @@ def _headline_shaped(text: str) -> bool:
 
 
 def _analyse(unit: _Unit) -> None:
-    """Content stems (named entities weigh double) and shape features of a free paragraph."""
+    """Content stems (named entities weigh double, generic news words a quarter) and shape."""
+    text = unit.text
     stems: dict[str, float] = {}
-    sentence_start = True
-    for m in _WORD.finditer(unit.text):
-        w = m.group()
-        s = _stem(w)
-        if len(w) < 4 or s in _STOP or w.lower() in _STOP:
-            sentence_start = False
+    for w in _WORD.findall(text):
+        if len(w) < 4:
             continue
-        cap = w[0].isupper() and (not sentence_start or w.isupper())
-        wt = 2.0 if cap else 1.0
+        s = w[:5].lower()
+        if s in _STOP:
+            continue
+        wt = 0.25 if s in _GENERIC else (2.0 if w[0].isupper() else 1.0)
         if stems.get(s, 0.0) < wt:
             stems[s] = wt
-        sentence_start = False
     unit.stems = stems
     unit.weight = sum(stems.values())
-    unit.long = len(unit.text) > 350 or len(_SENT_SPLIT.split(unit.text)) >= 3
-    unit.anaphoric = bool(_ANAPHORA.match(unit.text) or _QUOTE_TAIL.match(unit.text))
-    unit.lower = bool(_LOWER_START.match(unit.text))
+    unit.long = len(text) > 450 or len(_SENT_SPLIT.findall(text)) >= 2
+    unit.anaphoric = bool(_ANAPHORA.match(text) or _QUOTE_TAIL.match(text))
+    unit.lower = bool(_LOWER_START.match(text))
 
 
 # Scoring weights: rough log-odds "lead vs teaser" per paragraph, set by reasoning and checked on
@@ -220,6 +245,8 @@ _W_LOWER = 3.0  # starts in lower case: a sentence or list continued from the pr
 _W_LONG = 3.0  # multi-sentence body paragraph: teasers are 1-2 sentence ledes
 _W_COLON = 2.5  # previous paragraph ends with ':' (a list or quote follows)
 _POS_PRIOR = (3.0, 1.5, 0.5)  # a document starts with its story, which runs a few paragraphs...
+_AFTER_HARD = 4.0  # a paragraph after a repeated teaser or a link list is rarely the story again
+_W_RATIO = 4.0  # share of the paragraph's own stems that the lead already used (capped at 0.4)
 _LONE_OPENER = 2.5  # ...but one short opener followed only by unrelated ledes is a digest
 
 
@@ -229,6 +256,8 @@ def _softplus(x: float) -> float:
 
 def _value(u: _Unit, shared: float) -> float:
     v = _COH_BIAS + _COH_SLOPE * min(shared, _COH_CAP)
+    if u.weight:
+        v += _W_RATIO * min(shared / u.weight, 0.4)
     if u.anaphoric:
         v += _W_ANAPH
     if u.lower:
@@ -258,7 +287,14 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     of lead values of units >= k (cohesion with the whole lead [0, k)). Updated incrementally via
     the first occurrence of each stem, so the search is linear in the number of stems.
     """
-    free = [u for u in units if u.role == _FREE]
+    free: list[_Unit] = []
+    after_hard: list[bool] = []
+    hard_seen = False
+    for u in units:
+        hard_seen = hard_seen or u.hard
+        if u.role == _FREE:
+            free.append(u)
+            after_hard.append(hard_seen)
     n = len(free)
     if not n:
         return
@@ -284,7 +320,10 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     for i, p in enumerate(_POS_PRIOR[:n]):
         bonus[i] += p
     # Costs are -log P(label): softplus of the log-odds on the wrong side.
-    lead_c = [_softplus(-(_value(u, total[i]) + bonus[i])) for i, u in enumerate(free)]
+    lead_c = [
+        _softplus(-(_value(u, total[i]) + bonus[i])) + (_AFTER_HARD if after_hard[i] else 0.0)
+        for i, u in enumerate(free)
+    ]
     shared_now = base[:]
     tease_c = [_softplus(_value(u, base[i]) + bonus[i]) for i, u in enumerate(free)]
     t_sum = sum(tease_c)
@@ -343,12 +382,12 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
         if title is None and not any_free:
             is_heading = blk is not None and blk.tag in ("h1", "h2", "h3")
             if (is_heading or (blk is None and pos == 0)) and _headline_shaped(text):
-                if not _BOILER.match(text) and not (blk is None and seen.get(_key(text), 0) > 1):
+                if not _BOILER.match(text):
                     title = text
                     u.role = _TITLE
                     continue
         if title is not None and _key(text) == _key(title):
-            u.role = _BOILER_R  # headline echoed in the page body
+            u.role = _LEAD  # headline echoed in the page body: still the story's own text
             continue
         if _MARKER_ONLY.match(text):
             u.role = _BOILER_R
@@ -369,16 +408,19 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             u.role = _BOILER_R
             continue
         if force_next_teaser:
-            u.role = _TEASER
             force_next_teaser = False
-            continue
+            if not (_ANAPHORA.match(text) or _LOWER_START.match(text)):
+                u.role = _TEASER
+                continue
         if blk is not None and blk.link_chars and blk.link_density >= 0.6:
             u.role = _TEASER
+            u.hard = True
             if blk.link_text and len(blk.link_text) < len(text) and _MARKER_PREFIX.match(text):
                 u.text = blk.link_text
             continue
         if seen.get(_key(text), 0) > 1:
             u.role = _TEASER
+            u.hard = True
             continue
         any_free = True
     title_stems: dict[str, float] | None = None
