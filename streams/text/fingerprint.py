@@ -1,6 +1,21 @@
 """Exact fingerprint, near-duplicate signature and the per-stage partition keys.
 
-DRAFT - docstring with measured figures is written below once the sweep is done.
+Why this shape (details and full curves in docs/dedup.md, reproduced by ``bench.eval_dedup``):
+
+* ``exact``: xxh3_64 of the normalised text catches verbatim and cosmetic repeats.
+* Tokens with a digit are masked to ``#``: a changed date or figure must not split a story.
+* Complete texts: bottom-16 MinHash of masked unigrams+bigrams, duplicate when Jaccard >=
+  ``JACCARD_MIN`` (0.5) and token-count ratio >= ``LEN_RATIO_MIN`` (0.8). On 2,592 corpus
+  paragraphs with synthetic edits, J>=0.5 accepts 100 % of one-word drops/changes and 98 % of
+  two-word edits; the ratio guard takes "cut to 1/3-3/4 without an ellipsis" negatives from 61 %
+  (J alone) to 0 %, so a short headline never swallows the longer text it starts.
+* Truncated teasers (``…``): in-order containment of the teaser's first <= 24 token hashes in the
+  start of the other text, >= ``CONTAIN_MIN`` (0.8, about one edit per five words), >= 5 tokens.
+  Dev: positives 1.0, negatives <= 0.5.
+* Keys: stage 0 = first 6 masked tokens (number/quote/truncation-proof), stage 1 = the 2 longest
+  words among the first 40 (edit-proof outside those two words). Key-only pair recall on dev
+  0.952 / 0.968, any 1.000; on synthetic edits any-key >= 0.88 for one-word edits, >= 0.99 for
+  truncation. Largest corpus bucket: 3 (stage 0), 4 (stage 1).
 """
 
 from __future__ import annotations
