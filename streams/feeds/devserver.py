@@ -8,7 +8,7 @@ shared directory, the invented items in ``samples.yaml`` are used.
 It behaves like a polite real server (ETag/Last-Modified → 304, gzip) and, in trickle mode,
 reveals items over time so a live demo shows events flowing. Misbehaving endpoints under
 ``/test/`` exercise the fetcher's limits: slow, dripping, huge, malformed, not XML, undeclared
-windows-1251, error statuses and redirects.
+windows-1251, error statuses, redirects, and an echo of the request headers.
 
 Standalone: ``python -m streams.feeds.devserver --port 8765 [--trickle 5] [--write-feeds F]``.
 """
@@ -36,6 +36,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import yaml
 from aiohttp import web
+from aiohttp.web_response import ContentCoding
 
 from streams.feeds.registry import Feed
 
@@ -313,6 +314,7 @@ class FeedServer:
         app.router.add_get("/test/cp1251", self._cp1251)
         app.router.add_get("/test/status/{code}", self._status)
         app.router.add_get("/test/redirect/{n}", self._redirect)
+        app.router.add_get("/test/headers", self._headers)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -425,7 +427,8 @@ class FeedServer:
         response = web.Response(
             body=body.encode("utf-8"), headers=headers, content_type=ctype, charset="utf-8"
         )
-        response.enable_compression()
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            response.enable_compression(ContentCoding.gzip)
         return response
 
     async def _slow(self, request: web.Request) -> web.Response:
@@ -478,6 +481,10 @@ class FeedServer:
         if "retry_after" in request.query:
             headers["Retry-After"] = request.query["retry_after"]
         return web.Response(status=code, text=f"status {code}", headers=headers)
+
+    async def _headers(self, request: web.Request) -> web.Response:
+        """Echo the request headers as JSON (what the fetcher really sends)."""
+        return web.json_response(dict(request.headers))
 
     async def _redirect(self, request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
