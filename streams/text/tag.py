@@ -1,0 +1,435 @@
+"""Topic tagger: the taxonomy in ``taxonomy.yaml`` compiled to ONE Aho-Corasick automaton.
+
+Why this shape: news text is inflected (uk/ru), so names appear in a dozen forms. Lemmatising every
+word at run time is slow; instead every listed lemma is expanded ONCE into all its word forms with
+pymorphy3 and all forms of all tags go into a single automaton that scans the normalised text in one
+pass. Word-boundary, case, context and negative checks run only on the few hits.
+
+Entity tags say who/where a text names; theme tags say what it is about and need several distinct
+signals (``min_score``), so one stray word does not make a story "sport".
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+__all__ = [
+    "ENTITY_TAGS",
+    "THEME_TAGS",
+    "Hit",
+    "TagDef",
+    "Tagger",
+    "default_tagger",
+    "normalize_for_tagging",
+    "tag",
+    "tag_entities",
+    "taxonomy",
+]
+
+TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
+
+# Separators become spaces, so every pattern is stored as " form " and the automaton itself
+# enforces word boundaries: no hits inside longer words, no per-hit boundary checks. Every
+# replacement keeps the length, so normalised offsets are original offsets (for cased forms).
+_SEPARATORS = '\n\t\r\f\v,.;:!?()[]{}«»"“”„‟‹›—–-‐‑‒―/\\|…*+=<>#%&~^_\u00a0\u2009\u202f\u200b'
+_APOSTROPHES = "’ʼ`‘′´"  # uk spells the apostrophe many ways
+_WORD_RE = re.compile(r"[\w']+")
+_MAX_PRODUCT = 4000  # bound on the cartesian product of a multiword name's forms
+
+# kinds of automaton entries
+_POS, _CTX, _NEG = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class TagDef:
+    """A tag as other code sees it (ids go into events; labels into UIs; iptc for partners)."""
+
+    id: str
+    kind: str
+    labels: dict[str, str]
+    iptc: str | None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One accepted (or cancelled) match, for error analysis."""
+
+    tag: str
+    start: int
+    end: int
+    text: str
+    signal: str
+    fate: str  # "match", or "cancelled" by a `not` phrase of the tag
+
+
+@dataclass(frozen=True)
+class _Entry:
+    tag: int  # index into Tagger.defs
+    kind: int  # _POS, _CTX or _NEG
+    signal: int  # id of the listed lemma/surface/en item (themes count distinct signals)
+    cased: str | None  # exact original spelling required, or None
+    rule: int  # index into Tagger._rules for _CTX, else -1
+
+
+@dataclass(frozen=True)
+class _Rule:
+    after: tuple[str, ...]
+    before: tuple[str, ...]
+    skip: frozenset[str]
+    window_after: int
+    window_before: int
+
+
+@dataclass
+class _Builder:
+    """Collects pattern -> entries while the taxonomy is read; becomes the automaton at the end."""
+
+    patterns: dict[str, tuple[int, list[_Entry]]] = field(default_factory=dict)
+    signals: list[str] = field(default_factory=list)
+
+    def add(self, form: str, entry: _Entry, *, prefix: bool = False, quotes: bool = False) -> None:
+        """Store form delimited by spaces (" form "), or " form" for a prefix ("stem*")."""
+        form = _clean_form(form)
+        if not form:
+            return
+        lefts, rights = (" ", "'"), (" ", "'")
+        for left in lefts if quotes else lefts[:1]:
+            for right in ("",) if prefix else rights if quotes else rights[:1]:
+                pat = left + form + right
+                self.patterns.setdefault(pat, (len(form), []))[1].append(entry)
+
+    def signal(self, name: str) -> int:
+        self.signals.append(name)
+        return len(self.signals) - 1
+
+
+def normalize_for_tagging(text: str) -> str:
+    """Lowercase, separators to spaces, one apostrophe, ё→е; the length of text is kept.
+
+    Only C-level str methods: a per-character translate costs more than the whole automaton scan.
+    """
+    low = text.lower()
+    if len(low) != len(text):  # rare: a char whose lowercase is longer ("İ"); keep it as it is
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    for ch in _SEPARATORS:
+        if ch in low:
+            low = low.replace(ch, " ")
+    return _unify(low)
+
+
+def _unify(text: str) -> str:
+    for ch in _APOSTROPHES:
+        if ch in text:
+            text = text.replace(ch, "'")
+    if "ё" in text or "Ё" in text:
+        text = text.replace("ё", "е").replace("Ё", "Е")
+    return text
+
+
+def _clean_form(form: str) -> str:
+    """A pattern as the normalised text spells it: separators as single spaces, no edges."""
+    return " ".join(normalize_for_tagging(form).split())
+
+
+@functools.cache
+def _morph(lang: str) -> Any:
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang=lang)
+
+
+def _word_forms(word: str, lang: str, *, person: bool, drop_locative: bool) -> set[str]:
+    """All forms of one dictionary word; literal for acronyms and "=word"."""
+    if word.startswith("="):
+        return {normalize_for_tagging(word[1:])}
+    if word.isupper() or not any(c.isalpha() for c in word):
+        return {normalize_for_tagging(word)}
+    low = normalize_for_tagging(word)
+    parses = _morph(lang).parse(word)
+    own = [p for p in parses if normalize_for_tagging(p.normal_form) == low] or parses
+    keep: set[str] = {low}
+    locative: set[str] = set()
+    for p in own:
+        for f in p.lexeme:
+            grams = f.tag.grammemes
+            if person and ("femn" in grams or "neut" in grams) and "ms-f" not in grams:
+                continue
+            w = normalize_for_tagging(f.word)
+            if "loct" in grams or "loc2" in grams:
+                locative.add(w)
+            keep.add(w)
+    if drop_locative:
+        keep -= locative
+        keep.discard("")
+    return keep
+
+
+def _lemma_forms(phrase: str, lang: str, *, person: bool, drop_locative: bool) -> set[str]:
+    """Forms of a (multiword) lemma: each word's forms, combined (bounded cartesian product)."""
+    words = phrase.split()
+    per_word = [
+        sorted(_word_forms(w, lang, person=person, drop_locative=drop_locative)) for w in words
+    ]
+    size = 1
+    for forms in per_word:
+        size *= max(1, len(forms))
+    if size > _MAX_PRODUCT:
+        raise ValueError(f"lemma {phrase!r} expands to {size} forms; split it or freeze words")
+    return {" ".join(combo) for combo in itertools.product(*per_word)}
+
+
+def _en_forms(phrase: str) -> set[str]:
+    """English phrase with plural and possessive of the last word (Russians, Russia's, allies')."""
+    low = _clean_form(phrase)
+    return {low, low + "s", low + "'s", low + "s'", low + "es"}
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+class Tagger:
+    """The compiled taxonomy: one automaton over every form of every tag.
+
+    Build once (``default_tagger()`` caches it); ``tag()`` is then one scan plus checks on the hits.
+    """
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        t0 = time.perf_counter()
+        raw_tags = spec.get("tags") or []
+        self.defs: tuple[TagDef, ...] = tuple(_tagdef(t) for t in raw_tags)
+        ids = [d.id for d in self.defs]
+        if len(set(ids)) != len(ids):
+            raise ValueError("duplicate tag ids in taxonomy")
+        self._is_entity = tuple(d.kind == "entity" for d in self.defs)
+        self._min_score = tuple(int(t.get("min_score", 1)) for t in raw_tags)
+
+        rule_names: list[str] = []
+        rules: list[_Rule] = []
+        for name, r in (spec.get("contexts") or {}).items():
+            rule_names.append(str(name))
+            rules.append(
+                _Rule(
+                    after=tuple(_clean_form(w) for w in _as_list(r.get("after"))),
+                    before=tuple(_clean_form(w) for w in _as_list(r.get("before"))),
+                    skip=frozenset(_clean_form(w) for w in _as_list(r.get("skip"))),
+                    window_after=int(r.get("window_after", 3)),
+                    window_before=int(r.get("window_before", 2)),
+                )
+            )
+        self._rules = tuple(rules)
+
+        b = _Builder()
+        for i, t in enumerate(raw_tags):
+            person = bool(t.get("person", False))
+            self._add_group(b, i, t, _POS, -1, person=person)
+            for ctx in t.get("context") or []:
+                rule = rule_names.index(str(ctx["rule"]))
+                self._add_group(b, i, ctx, _CTX, rule, person=person)
+            if t.get("not"):
+                self._add_group(b, i, t["not"], _NEG, -1, person=False)
+        self._signals = tuple(b.signals)
+
+        auto = ahocorasick.Automaton()
+        for pat, (form_len, entries) in b.patterns.items():
+            auto.add_word(pat, (len(pat), form_len, tuple(entries)))
+        auto.make_automaton()
+        self._auto = auto
+        self.n_patterns = len(b.patterns)
+        self.build_seconds = time.perf_counter() - t0
+
+    @classmethod
+    def from_yaml(cls, path: str | Path = TAXONOMY_PATH) -> Tagger:
+        with open(path, encoding="utf-8") as fh:
+            return cls(yaml.safe_load(fh))
+
+    # ------------------------------------------------------------------ build
+
+    def _add_group(
+        self, b: _Builder, tag_i: int, g: Mapping[str, Any], kind: int, rule: int, *, person: bool
+    ) -> None:
+        drop_loc = kind == _CTX  # "у Києві" is the city, not the government
+        lemmas = g.get("lemmas") or {}
+        for lang, phrases in lemmas.items():
+            for phrase in _as_list(phrases):
+                sig = b.signal(phrase)
+                for form in _lemma_forms(phrase, lang, person=person, drop_locative=drop_loc):
+                    b.add(form, _Entry(tag_i, kind, sig, None, rule))
+        for item in _as_list(g.get("surface")):
+            sig = b.signal(item)
+            prefix = item.endswith("*") and len(item) > 1
+            b.add(
+                item.rstrip("*") if prefix else item,
+                _Entry(tag_i, kind, sig, None, rule),
+                prefix=prefix,
+            )
+        for item in _as_list(g.get("cased")):
+            sig = b.signal(item)
+            b.add(item, _Entry(tag_i, kind, sig, _unify(item), rule))
+        for item in _as_list(g.get("en")):
+            sig = b.signal(item)
+            if item.isupper():  # AI, IMF, LNG: the lowercase word is something else
+                for suffix in ("", "s", "'s"):
+                    cased = _unify(item + suffix)
+                    b.add(cased, _Entry(tag_i, kind, sig, cased, rule), quotes=True)
+            else:
+                for form in _en_forms(item):
+                    b.add(form, _Entry(tag_i, kind, sig, None, rule), quotes=True)
+
+    # ------------------------------------------------------------------ matching
+
+    def _context_ok(self, rule: _Rule, low: str, start: int, end: int) -> bool:
+        """A metonym counts when a speech/decision word follows or a cue word precedes it."""
+        n_after = 0
+        for m in _WORD_RE.finditer(low, end, min(len(low), end + 120)):
+            w = m.group()
+            if w in rule.skip:
+                continue
+            if w.startswith(rule.after):
+                return True
+            n_after += 1
+            if n_after >= rule.window_after:
+                break
+        before = [w for w in _WORD_RE.findall(low, max(0, start - 80), start) if w not in rule.skip]
+        return any(w.startswith(rule.before) for w in before[-rule.window_before :])
+
+    def _match(
+        self, text: str, entities_only: bool
+    ) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int]]]:
+        """One scan: accepted (tag, signal, start, end) and negative (tag, start, end) spans.
+
+        Offsets are in text: the padded scan string is " " + normalised text + " ".
+        """
+        low = normalize_for_tagging(text)
+        padded = " " + low + " "
+        orig: str | None = None
+        is_entity = self._is_entity
+        pos: list[tuple[int, int, int, int]] = []
+        neg: list[tuple[int, int, int]] = []
+        for last, (pat_len, form_len, entries) in self._auto.iter(padded):
+            start = last - pat_len + 1  # pattern start in padded = form start in text
+            end = start + form_len
+            for e in entries:
+                if entities_only and not is_entity[e.tag]:
+                    continue
+                if e.cased is not None:
+                    if orig is None:
+                        orig = _unify(text)
+                    if orig[start:end] != e.cased:
+                        continue
+                if e.kind == _NEG:
+                    neg.append((e.tag, start, end))
+                elif e.kind == _POS or self._context_ok(self._rules[e.rule], low, start, end):
+                    pos.append((e.tag, e.signal, start, end))
+        return pos, neg
+
+    @staticmethod
+    def _cancelled(p: tuple[int, int, int, int], neg: list[tuple[int, int, int]]) -> bool:
+        return any(n[0] == p[0] and n[1] <= p[2] and p[3] <= n[2] for n in neg)
+
+    def hits(self, text: str) -> list[Hit]:
+        """Every accepted or cancelled match, for error analysis (bench/eval_tags.py --verbose)."""
+        if not isinstance(text, str) or not text:
+            return []
+        pos, neg = self._match(text, entities_only=False)
+        out = [
+            Hit(
+                self.defs[t].id,
+                s,
+                e,
+                text[s:e],
+                self._signals[sig],
+                "cancelled" if self._cancelled((t, sig, s, e), neg) else "match",
+            )
+            for t, sig, s, e in pos
+        ]
+        return sorted(out, key=lambda h: (h.start, h.end, h.tag))
+
+    def _tags(self, text: str, entities_only: bool) -> list[str]:
+        if not isinstance(text, str) or not text:
+            return []
+        pos, neg = self._match(text, entities_only)
+        signals: dict[int, set[int]] = {}
+        for p in pos:
+            if neg and self._cancelled(p, neg):
+                continue
+            signals.setdefault(p[0], set()).add(p[1])
+        is_entity, min_score = self._is_entity, self._min_score
+        return [
+            self.defs[t].id
+            for t in sorted(signals)
+            if is_entity[t] or len(signals[t]) >= min_score[t]
+        ]
+
+    def tag(self, text: str) -> list[str]:
+        """Entity and theme tags of text, in taxonomy order, without duplicates. Never raises."""
+        return self._tags(text, entities_only=False)
+
+    def tag_entities(self, text: str) -> list[str]:
+        """Entity tags only (the scored part of tagging)."""
+        return self._tags(text, entities_only=True)
+
+
+def _tagdef(t: Mapping[str, Any]) -> TagDef:
+    return TagDef(
+        id=str(t["id"]),
+        kind=str(t.get("kind", "entity")),
+        labels={str(k): str(v) for k, v in (t.get("labels") or {}).items()},
+        iptc=(str(t["iptc"]) if t.get("iptc") else None),
+    )
+
+
+# ---------------------------------------------------------------------- module-level API
+
+
+@functools.cache
+def _spec() -> dict[str, Any]:
+    with open(TAXONOMY_PATH, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{TAXONOMY_PATH}: expected a mapping")
+    return data
+
+
+@functools.cache
+def taxonomy() -> tuple[TagDef, ...]:
+    """The tag definitions, loaded once (no automaton build: cheap for UIs and schema code)."""
+    return tuple(_tagdef(t) for t in _spec().get("tags") or [])
+
+
+@functools.cache
+def default_tagger() -> Tagger:
+    """The shared compiled tagger, built on first use (about a second) and kept."""
+    return Tagger(_spec())
+
+
+def _ids(kind: str) -> tuple[str, ...]:
+    return tuple(d.id for d in taxonomy() if d.kind == kind)
+
+
+ENTITY_TAGS: tuple[str, ...] = _ids("entity")
+THEME_TAGS: tuple[str, ...] = _ids("theme")
+
+
+def tag(text: str) -> list[str]:
+    """Entity + theme tags of text, in taxonomy order."""
+    return default_tagger().tag(text)
+
+
+def tag_entities(text: str) -> list[str]:
+    """Entity tags of text, in taxonomy order."""
+    return default_tagger().tag_entities(text)
