@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -389,3 +390,78 @@ def test_worker_registers_faust_sensor_with_expected_prefix() -> None:
             f"{path}:{call.lineno}: call setup_prometheus_sensors(app, "
             f'name_prefix="{FAUST_PREFIX}") so Faust metrics match dashboards/alerts'
         )
+
+
+# --- kubernetes (deploy/k8s) ----------------------------------------------------------------
+K8S = ROOT / "deploy" / "k8s"
+
+
+def _k8s_docs() -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted(K8S.glob("*.yaml")):
+        with path.open(encoding="utf-8") as fh:
+            docs += [d for d in yaml.safe_load_all(fh) if d]
+    return docs
+
+
+def _k8s(kind: str, name: str) -> dict[str, Any]:
+    (doc,) = [d for d in _k8s_docs() if d["kind"] == kind and d["metadata"]["name"] == name]
+    return doc
+
+
+def _container_env(workload: dict[str, Any]) -> dict[str, str]:
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    env: dict[str, str] = {}
+    for ref in container.get("envFrom", []):
+        env |= _k8s("ConfigMap", ref["configMapRef"]["name"])["data"]
+    env |= {e["name"]: e["value"] for e in container.get("env", [])}
+    return env
+
+
+def test_k8s_manifests_use_known_settings_and_listed_resources() -> None:
+    kustomization = _load_yaml(K8S / "kustomization.yaml")
+    assert sorted(kustomization["resources"]) == sorted(
+        p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml"
+    )
+    workloads = [d for d in _k8s_docs() if d["kind"] in {"Deployment", "StatefulSet", "Job"}]
+    assert {w["metadata"]["name"] for w in workloads} == {
+        "news-streams-topics",
+        "news-streams-poller",
+        "news-streams-worker",
+    }
+    for w in workloads:
+        env = _container_env(w)
+        unknown = {k for k in env if k.startswith("NEWS_")} - SETTINGS_ENV
+        assert not unknown, f"{w['metadata']['name']}: {sorted(unknown)}"
+        assert w["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_k8s_poller_and_workers() -> None:
+    poller = _k8s("Deployment", "news-streams-poller")
+    assert poller["spec"]["replicas"] == 1
+    annotations = poller["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == _container_env(poller)["NEWS_METRICS_PORT"]
+
+    worker = _k8s("StatefulSet", "news-streams-worker")
+    env = _container_env(worker)
+    assert worker["spec"]["replicas"] >= 2
+    assert (
+        worker["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"]
+        == (env["NEWS_WEB_PORT"])
+    )
+    (container,) = worker["spec"]["template"]["spec"]["containers"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    claims = {t["metadata"]["name"] for t in worker["spec"]["volumeClaimTemplates"]}
+    assert mounts[env["NEWS_DATA_DIR"]] in claims, "each worker pod needs its own data volume"
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+def test_k8s_kustomize_builds() -> None:
+    kubectl = shutil.which("kubectl")
+    assert kubectl is not None
+    result = subprocess.run(
+        [kubectl, "kustomize", str(K8S)], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    kinds = [d["kind"] for d in yaml.safe_load_all(result.stdout) if d]
+    assert "StatefulSet" in kinds and "Deployment" in kinds and "Job" in kinds
