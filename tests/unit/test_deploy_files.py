@@ -252,6 +252,24 @@ def test_compose_prometheus_and_grafana_mounts(compose: dict[str, Any]) -> None:
     assert any(dash_path.startswith(p["options"]["path"] + "/") for p in providers)
 
 
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None, reason="docker-compose (v1, Debian) not installed"
+)
+def test_compose_file_passes_docker_compose_schema() -> None:
+    """``docker-compose config`` validates against the Compose schema without a Docker engine."""
+    exe = shutil.which("docker-compose")
+    assert exe is not None
+    result = subprocess.run(
+        [exe, "-f", str(COMPOSE), "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 # --- prometheus scrape config -----------------------------------------------------------------
 def _static_targets(prom_config: dict[str, Any], job: str) -> list[str]:
     (cfg,) = [c for c in prom_config["scrape_configs"] if c["job_name"] == job]
