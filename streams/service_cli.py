@@ -78,8 +78,33 @@ def cmd_poll(args: argparse.Namespace) -> int:
     s = _settings(args)
     _logging(s)
     feeds = load_feeds(s.feeds_file)
-    asyncio.run(run_poller(s, feeds, once=args.once))
+    if args.once:
+        failed = asyncio.run(_poll_once(s, feeds))
+        return 1 if failed else 0
+    asyncio.run(run_poller(s, feeds))
     return 0
+
+
+async def _poll_once(s: settings_mod.Settings, feeds: list[Any]) -> int:
+    """Poll every feed once, produce, flush; return how many feeds failed."""
+    from aiokafka import AIOKafkaProducer
+
+    from streams.feeds.poller import Poller
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=s.bootstrap_servers, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+
+    async def send(topic: str, key: bytes, value: bytes) -> None:
+        await producer.send_and_wait(topic, value=value, key=key)
+
+    try:
+        async with Poller(s, feeds, send) as poller:
+            outcomes = await poller.poll_once()
+    finally:
+        await producer.stop()
+    return sum(1 for o in outcomes if not o.ok)
 
 
 def _logging(s: settings_mod.Settings) -> None:
@@ -99,10 +124,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.text.tag import tag
 
     s = _settings(args)
+    (s.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     tag("warm up: the taxonomy automaton is built once, before the first record")
     pipeline = build(s, tag_ids())
     register(pipeline)
-    setup_prometheus_sensors(pipeline.app)
+    setup_prometheus_sensors(pipeline.app, name_prefix="faust")  # stable across NEWS_APP_ID
     worker = Worker(pipeline.app, loglevel=s.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
     return 0  # pragma: no cover  (execute_from_commandline exits)

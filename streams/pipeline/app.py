@@ -65,7 +65,7 @@ def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
     units = [
         app.topic(
             topics.units_topic(settings.app_id, stage),
-            key_type=str,
+            key_serializer="json",
             value_serializer="json",
             partitions=settings.partitions,
             internal=True,
@@ -76,8 +76,7 @@ def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
         app.Table(
             f"dedup-s{stage}",
             default=list,
-            key_type=str,
-            value_serializer="json",
+            schema=faust.Schema(key_serializer="json", value_serializer="json"),
             partitions=settings.partitions,
             help=f"Dedup stage {stage}: stage key -> recently first-seen units (Seen.to_json).",
         )

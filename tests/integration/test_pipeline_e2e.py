@@ -1,0 +1,251 @@
+"""End to end on a real broker: feed server -> poller -> news.raw -> worker -> news.events.
+
+Feeds are built from the seed and the dev split set in ``../shared`` (read in place): teasers
+repeat inside items and across items, and the seed's story arrives again, edited, in a second
+feed. A plain aiokafka consumer (not Faust) checks what another team would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from bench.corpus import SharedMissing, seed_text, shared_dir, split_rows
+from streams import records, topics
+from streams.admin import all_public_topics, create_topics
+from streams.broker import EmbeddedBroker
+from streams.events import validation_errors
+from streams.feeds.devserver import DevItem, FeedServer
+from streams.text.dedup import Deduplicator
+from streams.text.fingerprint import is_duplicate, signature
+from streams.text.tag import ENTITY_TAGS, THEME_TAGS
+from streams.text.units import units_from_item
+from streams.times import now_iso
+from tests.integration.conftest import make_broker
+from tests.integration.stack import Worker, env_for, poll_once, produce, read_topic
+
+TAGS = [*ENTITY_TAGS, *THEME_TAGS]
+BASE = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+def _shared_or_skip() -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    try:
+        seed = seed_text()
+        rows = split_rows()
+        gold = json.loads((shared_dir() / "eval-dev" / "seed.gold.json").read_text())
+    except (SharedMissing, FileNotFoundError) as exc:
+        pytest.skip(f"shared evaluation material absent: {exc}")
+    return seed, rows, gold
+
+
+def _quotes_edited(text: str) -> str:
+    """The same story as another site prints it: other quotes, one word dropped."""
+    edited = text.replace('"', "«", 1).replace('"', "»", 1)
+    return edited.replace(" також ", " ", 1)
+
+
+def build_feeds(seed: str, rows: list[dict[str, Any]]) -> dict[str, tuple[str, list[DevItem]]]:
+    lines = seed.split("\n")
+    title, body = lines[0], [ln for ln in lines[1:] if ln.strip()]
+    texts = [r for r in rows if "text" in r][:5]
+    htmls = [r for r in rows if "html" in r][:4]
+    stamp = (BASE + timedelta(minutes=i) for i in itertools.count())
+    alpha = [DevItem("seed", title, "https://a.example/seed", next(stamp), seed)]
+    alpha += [DevItem(r["id"], "", r["url"], next(stamp), r["text"]) for r in texts]
+    lead = body[:6]
+    copy = "\n".join([title, *(_quotes_edited(p) for p in lead), *body[6:10]])
+    beta = [DevItem(r["id"], "", r["url"], next(stamp), r["html"], html=True) for r in htmls]
+    beta.append(DevItem("seed-copy", title, "https://b.example/seed", next(stamp), copy))
+    return {"alpha": ("rss", alpha), "beta": ("atom", beta)}
+
+
+def raw_like(feed: str, item: DevItem) -> dict[str, Any]:
+    """The raw record the poller makes of a DevItem (for the offline expectation)."""
+    return {
+        "item_id": records.make_item_id(feed, item.guid),
+        "feed": feed,
+        "url": item.link,
+        "title": item.title or None,
+        "published": item.published.isoformat().replace("+00:00", "Z"),
+        "fetched_at": now_iso(),
+        "content": item.content,
+        "content_type": "text/html" if item.html else "text/plain",
+    }
+
+
+def expected_units(feeds: dict[str, tuple[str, list[DevItem]]]) -> list[Any]:
+    """First-seen units by the offline core (the same functions the agents call)."""
+    dedup = Deduplicator(window_s=86400.0)
+    out = []
+    for feed, (_, items) in feeds.items():
+        for item in items:
+            for unit in units_from_item(raw_like(feed, item)):
+                if dedup.check(unit.sig, unit.event_id, unit.ts) is None:
+                    out.append(unit)
+    return out
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """A broker of this module's own: the news.* topic names are global."""
+    b = make_broker(tmp_path_factory.mktemp("e2e-kafka"))
+    b.start(timeout=120)
+    try:
+        asyncio.run(
+            create_topics(b.bootstrap, all_public_topics(TAGS), partitions=6, replication_factor=1)
+        )
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture(scope="module")
+async def feed_server() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as server:
+        yield server
+
+
+async def _events(bootstrap: str, n: int, timeout: float = 180.0) -> list[dict[str, Any]]:
+    recs = await read_topic(
+        bootstrap, topics.EVENTS, until=lambda r: len(r) >= n, timeout=timeout, settle=5.0
+    )
+    return [orjson.loads(r.value) for r in recs]
+
+
+async def test_feeds_to_events_end_to_end(
+    broker: EmbeddedBroker, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    seed, rows, gold = _shared_or_skip()
+    feeds = build_feeds(seed, rows)
+    for name, (fmt, items) in feeds.items():
+        feed_server.add_feed(name, items, fmt)  # type: ignore[arg-type]
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(feed_server.feeds_yaml(), encoding="utf-8")
+    expected = expected_units(feeds)
+
+    env = env_for(broker.bootstrap, tmp_path / "w1", "e2e")
+    worker = Worker(env, tmp_path / "w1")
+    try:
+        polled = poll_once(env, feeds_file)
+        assert polled.returncode == 0, polled.stderr
+        events = await _events(broker.bootstrap, len(expected))
+        assert worker.alive(), worker.log_tail()
+    finally:
+        worker.stop()
+
+    # exactly the expected first-seen events, none twice, all valid
+    assert len(events) == len(expected), worker.log_tail()
+    assert len({e["event_id"] for e in events}) == len(events)
+    for event in events:
+        assert validation_errors(event) == [], event
+    sigs = [signature(e["text"]) for e in events]
+    for i, j in itertools.combinations(range(len(events)), 2):
+        assert not is_duplicate(sigs[i], sigs[j]), (events[i]["text"], events[j]["text"])
+    by_text = {e["text"] for e in events}
+    assert {u.text for u in expected} == by_text
+
+    # the seed: one lead and its 10 unique teasers; its edited copy in feed beta is dropped
+    seed_item = records.make_item_id("alpha", "seed")
+    from_seed = [e for e in events if e["item_id"] == seed_item]
+    assert sum(e["kind"] == "lead" for e in from_seed) == gold["expected_events"]["lead"]
+    assert sum(e["kind"] == "teaser" for e in from_seed) == gold["expected_events"]["teaser"]
+    copy_item = records.make_item_id("beta", "seed-copy")
+    assert not [e for e in events if e["item_id"] == copy_item]
+    lead = next(e for e in from_seed if e["kind"] == "lead")
+    assert {"nato", "north-korea", "kursk"} <= set(lead["tags"])
+
+    # news.topic.<tag> holds exactly the events with that tag
+    for tag_id in {t for e in events for t in e["tags"]}:
+        recs = await read_topic(broker.bootstrap, topics.tag_topic(tag_id), timeout=10)
+        got = {orjson.loads(r.value)["event_id"] for r in recs}
+        assert got == {e["event_id"] for e in events if tag_id in e["tags"]}, tag_id
+        assert all(dict(r.headers)["schema-version"] == b"1.0" for r in recs)
+
+
+async def test_restart_recovers_dedup_table_from_changelog(
+    broker: EmbeddedBroker, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A worker on a fresh data dir (no local RocksDB) rebuilds the dedup tables from their
+    changelogs: re-polled items emit nothing again; a new item still goes through."""
+    before = await read_topic(broker.bootstrap, topics.EVENTS, timeout=10)
+    assert before, "the end-to-end test must run first in this module"
+    seen_ids = {orjson.loads(r.value)["event_id"] for r in before}
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(feed_server.feeds_yaml(), encoding="utf-8")
+    fresh = DevItem(
+        "fresh",
+        "Нова подія",
+        "https://a.example/fresh",
+        BASE + timedelta(hours=1),
+        "Нова подія\nУ Львові відкрили новий міст через річку Полтву, повідомили у міськраді.",
+    )
+    feed_server.add_items("alpha", [fresh])
+
+    env = env_for(broker.bootstrap, tmp_path / "w2", "e2e")  # same app id, empty data dir
+    worker = Worker(env, tmp_path / "w2")
+    try:
+        polled = poll_once(env, feeds_file)  # a new poller: it re-sends every item
+        assert polled.returncode == 0, polled.stderr
+        events = await _events(broker.bootstrap, len(before) + 1, timeout=180)
+    finally:
+        worker.stop()
+    new = [e for e in events if e["event_id"] not in seen_ids]
+    assert [e["item_id"] for e in new] == [records.make_item_id("alpha", "fresh")], (
+        new,
+        worker.log_tail(),
+    )
+    assert len(events) == len(before) + 1
+
+
+async def test_bad_records_go_to_dead_letter_topic(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    env = env_for(broker.bootstrap, tmp_path / "w3", "e2e")
+    worker = Worker(env, tmp_path / "w3")
+    good = raw_like(
+        "gamma",
+        DevItem(
+            "good",
+            "",
+            "https://c.example/good",
+            BASE + timedelta(hours=2),
+            "In Vilnius, Lithuanian officials opened a new bridge over the Neris on Monday.",
+        ),
+    )
+    try:
+        await produce(
+            broker.bootstrap,
+            topics.RAW,
+            [
+                (b"k1", b"this is {not json"),
+                (b"k2", orjson.dumps({"item_id": "x", "feed": "gamma"})),
+                (good["item_id"].encode(), orjson.dumps(good)),
+            ],
+        )
+        dlq = await read_topic(
+            broker.bootstrap, topics.RAW_DLQ, until=lambda r: len(r) >= 2, timeout=120, settle=2
+        )
+        events = await read_topic(
+            broker.bootstrap,
+            topics.EVENTS,
+            until=lambda r: any(orjson.loads(x.value)["item_id"] == good["item_id"] for x in r),
+            timeout=120,
+        )
+        assert worker.alive(), worker.log_tail()
+    finally:
+        worker.stop()
+    assert [r.value for r in dlq] == [
+        b"this is {not json",
+        orjson.dumps({"item_id": "x", "feed": "gamma"}),
+    ]
+    reasons = [dict(r.headers)["x-dlq-reason"].decode() for r in dlq]
+    assert reasons[0].startswith("not JSON")
+    assert "missing required field" in reasons[1] and "content" in reasons[1]
+    assert [dict(r.headers)["x-dlq-code"] for r in dlq] == [b"not_json", b"missing_field"]
+    assert any(orjson.loads(r.value)["item_id"] == good["item_id"] for r in events)
