@@ -41,8 +41,11 @@ TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 # Separators become spaces, so every pattern is stored as " form " and the automaton itself
 # enforces word boundaries: no hits inside longer words, no per-hit boundary checks. Every
 # replacement keeps the length, so normalised offsets are original offsets (for cased forms).
-_SEPARATORS = '\n\t\r\f\v,.;:!?()[]{}«»"“”„‟‹›—–-‐‑‒―/\\|…*+=<>#%&~^_\u00a0\u2009\u202f\u200b'
+_SEPARATORS = '\n\t\r\f\v,.;:!?()[]{}«»"“”„‟‹›—–-‐‑‒―/\\|…*+=<>#%&~^_\u00a0\u2009\u202f'
 _APOSTROPHES = "’ʼ`‘′´"  # uk spells the apostrophe many ways
+# Dropped before matching (they split words invisibly): soft hyphen, zero-width chars, BOM, and the
+# combining stress mark of Russian/Ukrainian learner texts ("Украи́на").
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0301"
 _WORD_RE = re.compile(r"[\w']+")
 _MAX_PRODUCT = 4000  # bound on the cartesian product of a multiword name's forms
 
@@ -88,6 +91,7 @@ class _Rule:
     skip: frozenset[str]
     window_after: int
     window_before: int
+    unless_after: tuple[str, ...]
 
 
 @dataclass
@@ -125,6 +129,13 @@ def normalize_for_tagging(text: str) -> str:
         if ch in low:
             low = low.replace(ch, " ")
     return _unify(low)
+
+
+def _visible(text: str) -> str:
+    for ch in _INVISIBLE:
+        if ch in text:
+            text = text.replace(ch, "")
+    return text
 
 
 def _unify(text: str) -> str:
@@ -229,6 +240,7 @@ class Tagger:
                     skip=frozenset(_clean_form(w) for w in _as_list(r.get("skip"))),
                     window_after=int(r.get("window_after", 3)),
                     window_before=int(r.get("window_before", 2)),
+                    unless_after=tuple(_clean_form(w) for w in _as_list(r.get("unless_after"))),
                 )
             )
         self._rules = tuple(rules)
@@ -294,25 +306,27 @@ class Tagger:
 
     def _context_ok(self, rule: _Rule, low: str, start: int, end: int) -> bool:
         """A metonym counts when a speech/decision word follows or a cue word precedes it."""
-        n_after = 0
-        for m in _WORD_RE.finditer(low, end, min(len(low), end + 120)):
-            w = m.group()
-            if w in rule.skip:
-                continue
-            if w.startswith(rule.after):
-                return True
-            n_after += 1
-            if n_after >= rule.window_after:
-                break
+        after = [
+            w for w in _WORD_RE.findall(low, end, min(len(low), end + 120)) if w not in rule.skip
+        ]
+        if rule.unless_after and after and after[0].startswith(rule.unless_after):
+            return False
+        if not rule.after and not rule.before:
+            return True
+        if any(w.startswith(rule.after) for w in after[: rule.window_after]):
+            return True
         before = [w for w in _WORD_RE.findall(low, max(0, start - 80), start) if w not in rule.skip]
-        return any(w.startswith(rule.before) for w in before[-rule.window_before :])
+        return rule.window_before > 0 and any(
+            w.startswith(rule.before) for w in before[-rule.window_before :]
+        )
 
     def _match(
         self, text: str, entities_only: bool
     ) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int]]]:
         """One scan: accepted (tag, signal, start, end) and negative (tag, start, end) spans.
 
-        Offsets are in text: the padded scan string is " " + normalised text + " ".
+        text has no invisible chars (_visible); offsets are in it: the scan string is
+        " " + normalised text + " ".
         """
         low = normalize_for_tagging(text)
         padded = " " + low + " "
@@ -345,6 +359,7 @@ class Tagger:
         """Every accepted or cancelled match, for error analysis (bench/eval_tags.py --verbose)."""
         if not isinstance(text, str) or not text:
             return []
+        text = _visible(text)
         pos, neg = self._match(text, entities_only=False)
         out = [
             Hit(
@@ -362,7 +377,7 @@ class Tagger:
     def _tags(self, text: str, entities_only: bool) -> list[str]:
         if not isinstance(text, str) or not text:
             return []
-        pos, neg = self._match(text, entities_only)
+        pos, neg = self._match(_visible(text), entities_only)
         signals: dict[int, set[int]] = {}
         for p in pos:
             if neg and self._cancelled(p, neg):
