@@ -7,8 +7,8 @@ shared directory, the invented items in ``samples.yaml`` are used.
 
 It behaves like a polite real server (ETag/Last-Modified → 304, gzip) and, in trickle mode,
 reveals items over time so a live demo shows events flowing. Misbehaving endpoints under
-``/test/`` exercise the fetcher's limits: slow, dripping, huge, malformed, not XML, undeclared
-windows-1251, error statuses, redirects, and an echo of the request headers.
+``/test/`` exercise the fetcher's limits: slow, dripping, huge, gzip bomb, malformed, not XML,
+undeclared windows-1251, error statuses, redirects, and an echo of the request headers.
 
 Standalone: ``python -m streams.feeds.devserver --port 8765 [--trickle 5] [--write-feeds F]``.
 """
@@ -26,6 +26,7 @@ import os
 import random
 import re
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -300,6 +301,7 @@ class FeedServer:
         self.requests: dict[str, int] = {}
         self._feeds: dict[str, _Feed] = {}
         self._runner: web.AppRunner | None = None
+        self._bomb: bytes | None = None
 
     # lifecycle
     async def start(self) -> None:
@@ -309,6 +311,7 @@ class FeedServer:
         app.router.add_get("/test/slow", self._slow)
         app.router.add_get("/test/drip", self._drip)
         app.router.add_get("/test/huge", self._huge)
+        app.router.add_get("/test/gzip-bomb", self._gzip_bomb)
         app.router.add_get("/test/malformed", self._malformed)
         app.router.add_get("/test/not-xml", self._not_xml)
         app.router.add_get("/test/cp1251", self._cp1251)
@@ -427,7 +430,10 @@ class FeedServer:
         response = web.Response(
             body=body.encode("utf-8"), headers=headers, content_type=ctype, charset="utf-8"
         )
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
+        accepted = request.headers.get("Accept-Encoding", "")
+        if request.query.get("coding") == "deflate" and "deflate" in accepted:
+            response.enable_compression(ContentCoding.deflate)
+        elif "gzip" in accepted:
             response.enable_compression(ContentCoding.gzip)
         return response
 
@@ -461,6 +467,16 @@ class FeedServer:
                 await response.write(piece)
                 sent += len(piece)
         return response
+
+    async def _gzip_bomb(self, request: web.Request) -> web.Response:
+        """~50 KB of gzip that inflates to 50 MB: the cap must hold on the decoded size."""
+        if self._bomb is None:
+            packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            zeros = b"\0" * (1024 * 1024)
+            parts = [packer.compress(zeros) for _ in range(HUGE_BYTES // len(zeros))]
+            self._bomb = b"".join(parts) + packer.flush()
+        headers = {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}
+        return web.Response(body=self._bomb, headers=headers)
 
     async def _malformed(self, request: web.Request) -> web.Response:
         body = '<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title><item><titl'

@@ -8,7 +8,8 @@ Limits that hold whatever the server does:
 - one deadline for the whole fetch (DNS, connect, redirects, every byte of the body), because
   httpx's own timeouts are per operation and a server dripping a byte a second never trips them;
 - a byte cap checked against ``Content-Length`` before reading and against the decoded body
-  while streaming, so a 50 MB (or gzip-bomb) answer is refused without being held in memory;
+  while streaming (inflating at most cap + 1 bytes), so a 50 MB answer or a gzip bomb is
+  refused without being held in memory;
 - redirects followed by hand (at most :data:`MAX_REDIRECTS`) so the guard checks every hop.
 
 The guard resolves the host and refuses loopback, private, link-local, multicast and other
@@ -22,8 +23,10 @@ import asyncio
 import ipaddress
 import socket
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -140,7 +143,12 @@ class Fetcher:
             # Environment proxies would make the guard meaningless and tests non-hermetic.
             trust_env=False,
             limits=httpx.Limits(max_connections=max(1, settings.fetch_concurrency)),
-            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": ACCEPT,
+                # Only codings _BoundedDecoder can inflate within the byte cap.
+                "Accept-Encoding": "gzip, deflate",
+            },
             transport=transport,
         )
 
@@ -210,11 +218,22 @@ class Fetcher:
             raise FetchTooLarge(
                 url, f"Content-Length {int(declared)} > limit {self.max_bytes} bytes"
             )
+        coding = hdrs.get("content-encoding", "identity").strip().lower()
+        try:
+            decoder = _BoundedDecoder(coding, self.max_bytes)
+        except ValueError as exc:
+            raise FetchProtocolError(url, str(exc)) from None
         body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise FetchTooLarge(url, f"body exceeds limit {self.max_bytes} bytes")
+        try:
+            async for raw in response.aiter_raw():
+                body += decoder.feed(raw)
+                if len(body) > self.max_bytes:
+                    raise FetchTooLarge(url, f"body exceeds limit {self.max_bytes} bytes")
+            body += decoder.flush()
+        except zlib.error as exc:
+            raise FetchProtocolError(url, f"bad {coding} body: {exc}") from None
+        if len(body) > self.max_bytes:
+            raise FetchTooLarge(url, f"body exceeds limit {self.max_bytes} bytes")
         return FetchResult(
             status=status,
             url=url,
@@ -253,6 +272,46 @@ class Fetcher:
                     f"{host} resolves to non-public address {address} "
                     "(set NEWS_ALLOW_PRIVATE_HOSTS=1 to allow)",
                 )
+
+
+class _BoundedDecoder:
+    """Inflate gzip/deflate never producing more than ``limit + 1`` bytes in total.
+
+    httpx's own decoders inflate each network chunk whole, so one 64 KiB chunk of a gzip bomb
+    could become ~64 MB before our cap is checked; ``max_length`` keeps it at the cap.
+    """
+
+    def __init__(self, coding: str, limit: int) -> None:
+        if coding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+            raise ValueError(f"unsupported Content-Encoding {coding!r}")
+        self.coding = coding
+        self.budget = limit + 1
+        self._zlib: Any = None
+        if coding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self._zlib = zlib.decompressobj()
+        self._first = True
+
+    def feed(self, data: bytes) -> bytes:
+        if self._zlib is None:
+            return data
+        if self.coding == "deflate" and self._first and data:
+            self._first = False
+            try:  # "deflate" is meant to be zlib-wrapped; some servers send it raw
+                return self._take(data)
+            except zlib.error:
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._take(data)
+
+    def _take(self, data: bytes) -> bytes:
+        out = self._zlib.decompress(data, self.budget)
+        self.budget = max(1, self.budget - len(out))
+        # Anything left in unconsumed_tail would only push us over the cap.
+        return bytes(out)
+
+    def flush(self) -> bytes:
+        return bytes(self._zlib.flush(self.budget)) if self._zlib is not None else b""
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -135,6 +135,24 @@ async def test_50mb_body_is_refused_without_reading_it_all(
     assert time.monotonic() - started < 1.0
 
 
+async def test_gzip_bomb_is_capped_on_decoded_size(server: FeedServer, fetcher: Fetcher) -> None:
+    limit = SETTINGS.fetch_max_bytes
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchTooLarge, match="exceeds limit"):
+            await fetcher.fetch(server.url("test/gzip-bomb"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * limit
+
+
+async def test_deflate_is_decoded(server: FeedServer, fetcher: Fetcher) -> None:
+    result = await fetcher.fetch(server.feed_url("atom") + "?coding=deflate")
+    assert result.headers.get("content-encoding") == "deflate"
+    assert len(parse_feed("atom", result.body).items) == 2
+
+
 async def test_http_errors_carry_status_and_retry_after(
     server: FeedServer, fetcher: Fetcher
 ) -> None:
