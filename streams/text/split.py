@@ -71,7 +71,8 @@ _BOILER = re.compile(
     r"реклама|advertisement|ad|sponsored|партнерський\s+матеріал|на\s+правах\s+реклами"
     r"|коментар[іi]?|комментарии|comments?|коментарів\s+немає|комментариев\s+нет|no\s+comments"
     r"|залишити\s+відповідь|оставьте\s+комментарий.*|leave\s+a\s+(?:reply|comment).*|додати\s+коментар"
-    r"|поділитис[ья](?:\s+статтею)?|поделиться|share(?:\s+this)?|tweet|email|print|друк"
+    r"|поділитис[ья](?:\s+(?:статтею|новиною))?|поделиться(?:\s+(?:статьей|новостью))?"
+    r"|share(?:\s+this)?(?:\s+(?:article|story|post|page))?(?:\s+on\s+\w+)?|tweet|email|print|друк"
     r"|джерело|источник|source|головна|главная|home|зміст|содержание|contents"
     r"|відео\s+дня|видео\s+дня|важливо|важно|новини|новости|news|топ|top|live"
     r"|підтримати|поддержать|support\s+us|donate"
@@ -110,27 +111,43 @@ _TAGLINE = re.compile(r"^[^\W\d_A-ZА-ЯІЇЄҐЁ][^,.!?]{0,30}(?:,\s*[^,.!?]{1
 _BREADCRUMB = re.compile(r"\S\s*(?:»|›|>|/|\|)\s*\S.*(?:»|›|>|/|\|)|^\S+(?:\s+\S+)?\s*»", _I)
 
 # Paragraph openings that only make sense after a previous paragraph of the same story.
-_ANAPHORA = re.compile(
+# Paragraph openings that only make sense after a previous paragraph of the same story:
+# pronouns and connectives (strong), and attribution/recap formulas (weak: scraped teasers are
+# sometimes cut from a story's second paragraph and open with "Про це повідомляє ...").
+_ANAPH_STRONG = re.compile(
     r"^(?:[-–—•▪►●◾✅✔➡*]"  # list items, footnotes, dialogue/quote continuations
     r"|(?:він|вона|вони|воно|його|її|їх|йому|їй|цей|ця|це|ці|там|тоді|тут|також|крім\s+того"
-    r"|окрім\s+того|водночас|натомість|при\s+цьому|зокрема|зазначимо|нагадаємо|нагадуємо|раніше"
-    r"|як\s+повідомлял\w*|як\s+відомо|за\s+(?:його|її|їхніми|словами|даними)|у\s+(?:свою\s+чергу|зв[’']язку)"
-    r"|про\s+це|тому|однак|проте|але|втім|утім|поки\s+що|наразі|нині|згодом|після\s+цього|до\s+слова"
-    r"|он|она|они|оно|его|ее|её|их|ему|ей|этот|эта|это|эти|также|кроме\s+того|при\s+этом|в\s+то\s+же"
-    r"|напомним|напомню|ранее|как\s+сообщал\w*|как\s+известно|по\s+(?:его|ее|её|их|словам|данным)"
-    r"|об\s+этом|поэтому|однако|но|впрочем|тем\s+временем|в\s+свою\s+очередь|между\s+тем"
-    r"|he|she|they|it|his|her|their|this|these|those|that|also|however|meanwhile|but|the\s+(?:move"
-    r"|statement|decision|report|ministry|agency|president|minister|official|company)|earlier"
-    r"|according\s+to\s+(?:him|her|them|the)|in\s+(?:addition|turn)|previously)\b)",
+    r"|окрім\s+того|водночас|натомість|при\s+цьому|зокрема|тому|однак|проте|але|втім|утім"
+    r"|згодом|після\s+цього|до\s+слова|а|і|й|та"
+    r"|он|она|они|оно|его|ее|её|их|ему|ей|этот|эта|это|эти|также|кроме\s+того|при\s+этом"
+    r"|в\s+то\s+же|поэтому|однако|но|впрочем|тем\s+временем|в\s+свою\s+очередь|между\s+тем|и"
+    r"|he|she|they|it|his|her|their|this|these|those|also|however|meanwhile|but|and)\b)",
     _I,
 )
+_ANAPH_WEAK = re.compile(
+    r"^(?:зазначимо|нагадаємо|нагадуємо|раніше|як\s+повідомл\w*|як\s+відомо|як\s+зазнач\w*"
+    r"|за\s+(?:його|її|їхніми|словами|даними)|у\s+(?:свою\s+чергу|зв[’']язку)|про\s+це"
+    r"|поки\s+що|наразі|нині|напомним|напомню|ранее|как\s+сообщ\w*|как\s+известно|как\s+отмет\w*"
+    r"|по\s+(?:его|ее|её|их|словам|данным)|об\s+этом|the\s+(?:move|statement|decision|report"
+    r"|ministry|agency|president|minister|official|company)|earlier|according\s+to\s+(?:him"
+    r"|her|them|the)|in\s+(?:addition|turn)|previously)\b",
+    _I,
+)
+# A quotation closed by an attribution without a named speaker (", – наголосили у фонді.").
+_QUOTE_ATTR = re.compile(
+    r"[\"»”]\s*,?\s*[-–—]\s*(?:додав|додала|додали|сказав|сказала|сказали|наголосив|наголосила"
+    r"|наголосили|зазначив|зазначила|зазначили|пояснив|пояснили|підкреслив|добавил|добавила"
+    r"|добавили|сказал|сказала|сказали|подчеркнул|подчеркнули|отметил|отметили|пояснил"
+    r"|said|added|noted)\s+(?:він|вона|вони|он|она|они|у\s|в\s)?[^A-ZА-ЯІЇЄҐЁ]{0,30}$",
+    _I,
+)
+_CAPWORD = re.compile(r"(?<=[\w,;:)»\"]\s)[A-ZА-ЯІЇЄҐЁ][\w'’-]+")  # capitalised, not sentence-initial
 _LOWER_START = re.compile(r"^[\"«„“(]?[a-zа-яіїєґё]")  # case-sensitive: sentence continues
 _QUOTE_TAIL = re.compile(
     r"^[-–—]\s*(?:додав|додала|додали|сказав|сказала|наголосив|подчеркнул|добавил|said)", _I
 )
 _SENT_SPLIT = re.compile(r"[.!?…][\"»”)]?\s+(?=[\"«„“(]?[A-ZА-ЯІЇЄҐЁ0-9])")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’ʼ-]{2,}")
-_TERMINAL = '.!?…»"”);:'
 
 # Function words (uk/ru/en, >= 4 letters, as 5-letter stems): sharing them says nothing.
 _STOP = frozenset(
@@ -187,6 +204,8 @@ class _Unit:
     long: bool = False  # body-text shape: >=3 sentences or > 350 chars
     anaphoric: bool = False
     lower: bool = False
+    weak_anaphoric: bool = False
+    no_entity: bool = False  # names no one: cannot be a self-contained lede of another story
     hard: bool = False  # teaser given away by repetition or a link list: the teaser block has begun
 
 
@@ -207,7 +226,7 @@ def _is_boilerplate(text: str, block: Block | None) -> bool:
     if _TAGLINE.match(text):
         return True
     # Tag-cloud / caption shaped: one or two words, no sentence punctuation.
-    return n_words <= 2 and text[-1:] not in ".!?…:" and not text[:1].isdigit()
+    return n_words <= 2 and text[-1:] not in ".!?…:;," and not text[:1].isdigit()
 
 
 def _headline_shaped(text: str) -> bool:
@@ -230,7 +249,9 @@ def _analyse(unit: _Unit) -> None:
     unit.stems = stems
     unit.weight = sum(stems.values())
     unit.long = len(text) > 450 or len(_SENT_SPLIT.findall(text)) >= 2
-    unit.anaphoric = bool(_ANAPHORA.match(text) or _QUOTE_TAIL.match(text))
+    unit.anaphoric = bool(_ANAPH_STRONG.match(text) or _QUOTE_TAIL.match(text))
+    unit.weak_anaphoric = bool(_ANAPH_WEAK.match(text) or _QUOTE_ATTR.search(text))
+    unit.no_entity = _CAPWORD.search(text) is None
     unit.lower = bool(_LOWER_START.match(text))
 
 
@@ -240,14 +261,17 @@ def _analyse(unit: _Unit) -> None:
 _COH_BIAS = -2.0  # no shared stems: most likely another story
 _COH_SLOPE = 0.8
 _COH_CAP = 4.5
-_W_ANAPH = 1.4  # opening that needs a previous paragraph ("Він", "Об этом", "He said", "- ")
+_W_ANAPH = 2.2  # opening that needs a previous paragraph ("Він", "Также", "He", "- ")
+_W_ANAPH_WEAK = 1.0  # recap/attribution opening ("Про це", "Об этом", "According to the")
+_W_NO_ENTITY = 0.8
 _W_LOWER = 3.0  # starts in lower case: a sentence or list continued from the previous paragraph
 _W_LONG = 3.0  # multi-sentence body paragraph: teasers are 1-2 sentence ledes
 _W_COLON = 2.5  # previous paragraph ends with ':' (a list or quote follows)
 _POS_PRIOR = (3.0, 1.5, 0.5)  # a document starts with its story, which runs a few paragraphs...
 _AFTER_HARD = 4.0  # a paragraph after a repeated teaser or a link list is rarely the story again
 _W_RATIO = 4.0  # share of the paragraph's own stems that the lead already used (capped at 0.4)
-_LONE_OPENER = 2.5  # ...but one short opener followed only by unrelated ledes is a digest
+_LONE_OPENER = 2.5
+_LONE_TEASER = 1.0  # ...but one short opener followed only by unrelated ledes is a digest
 
 
 def _softplus(x: float) -> float:
@@ -262,6 +286,10 @@ def _value(u: _Unit, shared: float) -> float:
         v += _W_ANAPH
     if u.lower:
         v += _W_LOWER
+    if u.weak_anaphoric:
+        v += _W_ANAPH_WEAK
+    if u.no_entity:
+        v += _W_NO_ENTITY
     if u.long:
         v += _W_LONG
     return v
@@ -275,7 +303,7 @@ def _looks_like_digest(free: list[_Unit]) -> bool:
     for u in free[1:3]:
         if u.long or u.anaphoric:
             return False
-        if sum(w for s, w in (u.stems or {}).items() if s in hs) > 1.0:
+        if sum(w for s, w in (u.stems or {}).items() if s in hs) >= 1.0:
             return False
     return True
 
@@ -316,9 +344,11 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
             else:
                 contrib[f].append((i, w))
                 total[i] += w
+    digest = not title_stems and _looks_like_digest(free)
     bonus = [(_W_COLON if colon[i] else 0.0) for i in range(n)]
-    for i, p in enumerate(_POS_PRIOR[:n]):
-        bonus[i] += p
+    if not digest:
+        for i, p in enumerate(_POS_PRIOR[:n]):
+            bonus[i] += p
     # Costs are -log P(label): softplus of the log-odds on the wrong side.
     lead_c = [
         _softplus(-(_value(u, total[i]) + bonus[i])) + (_AFTER_HARD if after_hard[i] else 0.0)
@@ -330,7 +360,10 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     l_sum = 0.0
     # "No lead at all" (a digest) is only a candidate when the opening paragraph binds to nothing
     # after it: without a lead there is no context, so k=0 would otherwise look cheap.
-    best_k, best = 0, (t_sum if title_stems or _looks_like_digest(free) else math.inf)
+    best_k, best = 0, (t_sum if title_stems or digest else math.inf)
+    # Teasers come in blocks: a cut leaving a single weak paragraph after it (and no teaser that
+    # gave itself away) is more likely the story's last paragraph.
+    tail_hard = sum(1 for u in units if u.role == _TEASER)
     for k in range(n):
         # Move unit k from the teaser side to the lead side; its stems join the lead context.
         t_sum -= tease_c[k]
@@ -341,6 +374,8 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
             t_sum += nc - tease_c[i]
             tease_c[i] = nc
         cost = l_sum + t_sum
+        if tail_hard == 0 and n - (k + 1) == 1:
+            cost += _LONE_TEASER
         if k == 0 and not title_stems and n > 1 and not free[0].long:
             cost += _LONE_OPENER
         if cost < best:
@@ -409,8 +444,9 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             continue
         if force_next_teaser:
             force_next_teaser = False
-            if not (_ANAPHORA.match(text) or _LOWER_START.match(text)):
+            if not (_ANAPH_STRONG.match(text) or _LOWER_START.match(text)):
                 u.role = _TEASER
+                u.hard = True  # "Related:" + list: the teaser block has begun
                 continue
         if blk is not None and blk.link_chars and blk.link_density >= 0.6:
             u.role = _TEASER
