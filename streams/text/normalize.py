@@ -32,6 +32,12 @@ def _fold(text: str) -> str:
     # NFKC -> casefold -> NFKC approximates NFKC_Casefold; the fixed-point loop makes it
     # idempotent for exotic characters. is_normalized() is a fast quick-check that skips the
     # expensive normalisation for the usual, already composed, text.
+    # The usual compatibility characters in news text are handled by hand so the quick-check
+    # below passes and the (slow) full NFKC is skipped.
+    if "\u2026" in text:
+        text = text.replace("\u2026", "...")
+    if "\u00a0" in text:
+        text = text.replace("\u00a0", " ")
     prev = text
     for _ in range(4):
         cur = (
