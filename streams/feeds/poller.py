@@ -179,8 +179,9 @@ class Poller:
         async with self._semaphore:
             started = time.perf_counter()
             retry_after: float | None = None
+            fetch_parse_s: float | None = None
             try:
-                new, seen, skipped, label = await self._poll(state)
+                new, seen, skipped, label, fetch_parse_s = await self._poll(state, started)
                 error = None
             except FetchError as exc:
                 label, error = exc.reason, str(exc)
@@ -197,7 +198,8 @@ class Poller:
 
         now = self.clock()
         FEED_FETCHES.labels(feed.id, label).inc()
-        FEED_FETCH_SECONDS.observe(duration)
+        # Fetch + parse only: a slow broker shows in the producer's metrics, not here.
+        FEED_FETCH_SECONDS.observe(duration if fetch_parse_s is None else fetch_parse_s)
         if error is None:
             state.errors = 0
             FEED_ITEMS.labels(feed.id).inc(new)
@@ -223,13 +225,14 @@ class Poller:
         _log(outcome, state.errors)
         return outcome
 
-    async def _poll(self, state: FeedState) -> tuple[int, int, int, str]:
+    async def _poll(self, state: FeedState, started: float) -> tuple[int, int, int, str, float]:
         result = await self.fetcher.fetch(state.feed.url, state.validators)
         if result.not_modified:
-            return 0, 0, 0, "not_modified"
+            return 0, 0, 0, "not_modified", time.perf_counter() - started
         parsed = parse_feed(
             state.feed.id, result.body, headers=result.headers, url=result.url, fetched_at=now_iso()
         )
+        fetch_parse_s = time.perf_counter() - started
         fresh: list[tuple[RawItem, str]] = []
         for item in parsed.items:
             digest = _digest(item)
@@ -251,7 +254,8 @@ class Poller:
         for item, digest in fresh:
             state.seen.add(item["item_id"], digest)
         state.validators = result.validators
-        return len(fresh), len(parsed.items) - len(fresh), parsed.skipped, "ok"
+        seen = len(parsed.items) - len(fresh)
+        return len(fresh), seen, parsed.skipped, "ok", fetch_parse_s
 
 
 def _digest(item: RawItem) -> str:
