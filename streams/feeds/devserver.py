@@ -105,7 +105,8 @@ def build_items_from_shared(
     if path.is_file() and not samples_only:
         stories = _stories_from_excerpts(path)
     else:
-        log.info("%s not found: using the invented samples in %s", path, SAMPLES.name)
+        why = "samples requested" if samples_only else f"{path} not found"
+        log.info("%s: using the invented samples in %s", why, SAMPLES.name)
         stories = _stories_from_samples()
     rng = random.Random(seed)
     by_lang: dict[str, list[_Story]] = {}
