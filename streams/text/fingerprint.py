@@ -64,13 +64,18 @@ _hash_cache: dict[str, int] = {}
 _HASH_CACHE_MAX = 200_000
 
 
+def _utf8(text: str) -> bytes:
+    # surrogatepass: a lone surrogate from a badly decoded feed must not crash the stream.
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _thash(tok: str) -> int:
     """64-bit hash of the *masked* token, memoised: news vocabulary is Zipfian, most lookups hit."""
     h = _hash_cache.get(tok)
     if h is None:
         if len(_hash_cache) >= _HASH_CACHE_MAX:
             _hash_cache.clear()
-        h = xxhash.xxh3_64_intdigest(_mask_one(tok).encode())
+        h = xxhash.xxh3_64_intdigest(_utf8(_mask_one(tok)))
         _hash_cache[tok] = h
     return h
 
@@ -99,7 +104,7 @@ def _sketch(hashes: list[int], k: int = SKETCH_K) -> tuple[int, ...]:
 
 
 def _key0(masked: list[str]) -> str:
-    return xxhash.xxh3_64_hexdigest("\x1f".join(masked[:KEY0_TOKENS]).encode())
+    return xxhash.xxh3_64_hexdigest(_utf8("\x1f".join(masked[:KEY0_TOKENS])))
 
 
 def _key1(masked: list[str], hashes: list[int]) -> str:
@@ -109,7 +114,7 @@ def _key1(masked: list[str], hashes: list[int]) -> str:
         {(-len(t), h, t) for t, h in zip(masked, hashes, strict=False) if t != _MASK_TOKEN}
     )
     picked = sorted(t for _, _, t in cands[:KEY1_PICK])
-    return xxhash.xxh3_64_hexdigest(("\x1f".join(picked) + "\x1e1").encode())
+    return xxhash.xxh3_64_hexdigest(_utf8("\x1f".join(picked) + "\x1e1"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +177,7 @@ def signature(text: str) -> Signature:
     prefix = tuple(h >> 48 for h in hashes[:PREFIX_LEN])
     keys = (_key0(masked), _key1(masked, hashes))
     return Signature(
-        exact=xxhash.xxh3_64_intdigest(norm.encode()),
+        exact=xxhash.xxh3_64_intdigest(_utf8(norm)),
         ntokens=len(toks),
         truncated=trunc,
         sketch=_sketch(hashes),
