@@ -6,7 +6,7 @@ pymorphy3 and all forms of all tags go into a single automaton that scans the no
 pass. Word-boundary, case, context and negative checks run only on the few hits.
 
 Entity tags say who/where a text names; theme tags say what it is about and need several distinct
-signals (``min_score``), so one stray word does not make a story "sport".
+signals (``min_score``; ``core`` words weigh 2), so one stray word does not make a story "sport".
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ class _Builder:
 
     patterns: dict[str, tuple[int, list[_Entry]]] = field(default_factory=dict)
     signals: list[str] = field(default_factory=list)
+    weights: list[int] = field(default_factory=list)
 
     def add(self, form: str, entry: _Entry, *, prefix: bool = False, quotes: bool = False) -> None:
         """Store form delimited by spaces (" form "), or " form" for a prefix ("stem*")."""
@@ -112,8 +113,9 @@ class _Builder:
                 pat = left + form + right
                 self.patterns.setdefault(pat, (len(form), []))[1].append(entry)
 
-    def signal(self, name: str) -> int:
+    def signal(self, name: str, weight: int = 1) -> int:
         self.signals.append(name)
+        self.weights.append(weight)
         return len(self.signals) - 1
 
 
@@ -249,12 +251,15 @@ class Tagger:
         for i, t in enumerate(raw_tags):
             person = bool(t.get("person", False))
             self._add_group(b, i, t, _POS, -1, person=person)
+            if t.get("core"):  # the words that name a theme outright weigh 2
+                self._add_group(b, i, t["core"], _POS, -1, person=False, weight=2)
             for ctx in t.get("context") or []:
                 rule = rule_names.index(str(ctx["rule"]))
                 self._add_group(b, i, ctx, _CTX, rule, person=person)
             if t.get("not"):
                 self._add_group(b, i, t["not"], _NEG, -1, person=False)
         self._signals = tuple(b.signals)
+        self._weights = tuple(b.weights)
 
         auto = ahocorasick.Automaton()
         for pat, (form_len, entries) in b.patterns.items():
@@ -272,17 +277,25 @@ class Tagger:
     # ------------------------------------------------------------------ build
 
     def _add_group(
-        self, b: _Builder, tag_i: int, g: Mapping[str, Any], kind: int, rule: int, *, person: bool
+        self,
+        b: _Builder,
+        tag_i: int,
+        g: Mapping[str, Any],
+        kind: int,
+        rule: int,
+        *,
+        person: bool,
+        weight: int = 1,
     ) -> None:
         drop_loc = kind == _CTX  # "у Києві" is the city, not the government
         lemmas = g.get("lemmas") or {}
         for lang, phrases in lemmas.items():
             for phrase in _as_list(phrases):
-                sig = b.signal(phrase)
+                sig = b.signal(phrase, weight)
                 for form in _lemma_forms(phrase, lang, person=person, drop_locative=drop_loc):
                     b.add(form, _Entry(tag_i, kind, sig, None, rule))
         for item in _as_list(g.get("surface")):
-            sig = b.signal(item)
+            sig = b.signal(item, weight)
             prefix = item.endswith("*") and len(item) > 1
             b.add(
                 item.rstrip("*") if prefix else item,
@@ -290,10 +303,10 @@ class Tagger:
                 prefix=prefix,
             )
         for item in _as_list(g.get("cased")):
-            sig = b.signal(item)
+            sig = b.signal(item, weight)
             b.add(item, _Entry(tag_i, kind, sig, _unify(item), rule))
         for item in _as_list(g.get("en")):
-            sig = b.signal(item)
+            sig = b.signal(item, weight)
             if item.isupper():  # AI, IMF, LNG: the lowercase word is something else
                 for suffix in ("", "s", "'s"):
                     cased = _unify(item + suffix)
@@ -383,11 +396,11 @@ class Tagger:
             if neg and self._cancelled(p, neg):
                 continue
             signals.setdefault(p[0], set()).add(p[1])
-        is_entity, min_score = self._is_entity, self._min_score
+        is_entity, min_score, weights = self._is_entity, self._min_score, self._weights
         return [
             self.defs[t].id
             for t in sorted(signals)
-            if is_entity[t] or len(signals[t]) >= min_score[t]
+            if is_entity[t] or sum(weights[sig] for sig in signals[t]) >= min_score[t]
         ]
 
     def tag(self, text: str) -> list[str]:
