@@ -205,8 +205,8 @@ def seed_check(base: Path) -> dict[str, Any] | None:
 def _fmt(name: str, r: dict[str, Any]) -> str:
     lead, tz = r["lead"], r["teasers"]
     return (
-        f"  {name:<6} n={r['items']:<4} lead P={lead['p']:.3f} R={lead['r']:.3f} F1={lead['f1']:.3f}"
-        f" | teasers P={tz['p']:.3f} R={tz['r']:.3f} F1={tz['f1']:.3f}"
+        f"  {name:<6} n={r['items']:<4} lead P={lead['p']:.3f} R={lead['r']:.3f}"
+        f" F1={lead['f1']:.3f} | teasers P={tz['p']:.3f} R={tz['r']:.3f} F1={tz['f1']:.3f}"
     )
 
 
@@ -245,8 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures["trafilatura_dev_html"] = tr
                 print(_fmt("trafil", tr) + " (HTML items, extract() taken as lead)")
                 print(
-                    f"  trafilatura {tr['items_per_s']:.0f} items/s vs ours {tr['ours_items_per_s']:.0f}"
-                    f" items/s on the same HTML (x{tr['speedup']})"
+                    f"  trafilatura {tr['items_per_s']:.0f} items/s vs ours"
+                    f" {tr['ours_items_per_s']:.0f} items/s on the same HTML (x{tr['speedup']})"
                 )
     seed = seed_check(base)
     if seed is not None:

@@ -1,17 +1,18 @@
-"""Split a scraped news item into title, lead (the story itself), teasers (ledes of OTHER stories) and
-boilerplate.
+"""Split a scraped news item into title, lead (the story itself), teasers (ledes of OTHER
+stories) and boilerplate.
 
 Scraped items look like: optional headline, the story's paragraphs (sometimes with an inline
-"Читайте також ..." line), then a block of teasers of unrelated - or only broadly related - stories,
-often repeated, with ads/share/caption lines sprinkled in. No single length threshold separates them,
-so the splitter:
+"Читайте також ..." line), then a block of teasers of unrelated - or only broadly related -
+stories, often repeated, with ads/share/caption lines sprinkled in. No single length threshold
+separates them, so the splitter:
 
 1. labels the blocks that give themselves away (boilerplate patterns, "Read more"-style markers,
    link-dominated HTML blocks, paragraphs that occur twice) - these are fixed;
 2. for the remaining blocks searches the cut point k (lead = free blocks before k, teasers = after)
    maximising a score built from lexical cohesion with the lead context (content-word stems and
-   named entities shared with the title and earlier lead paragraphs), anaphoric openings that bind a
-   paragraph to the previous one, and paragraph shape (multi-sentence body text vs 1-2 sentence lede).
+   named entities shared with the title and earlier lead paragraphs), anaphoric openings that
+   bind a paragraph to the previous one, and paragraph shape (multi-sentence body vs 1-2 sentence
+   lede).
 
 Everything is a pure function of the input; all lead/teaser strings are (trimmed) input paragraphs,
 or for "Читайте також: <headline>" HTML blocks the headline part of that paragraph.
@@ -141,7 +142,9 @@ _QUOTE_ATTR = re.compile(
     r"|said|added|noted)\s+(?:він|вона|вони|он|она|они|у\s|в\s)?[^A-ZА-ЯІЇЄҐЁ]{0,30}$",
     _I,
 )
-_CAPWORD = re.compile(r"(?<=[\w,;:)»\"]\s)[A-ZА-ЯІЇЄҐЁ][\w'’-]+")  # capitalised, not sentence-initial
+_CAPWORD = re.compile(
+    r"(?<=[\w,;:)»\"]\s)[A-ZА-ЯІЇЄҐЁ][\w'’-]+"
+)  # capitalised, not sentence-initial
 _LOWER_START = re.compile(r"^[\"«„“(]?[a-zа-яіїєґё]")  # case-sensitive: sentence continues
 _QUOTE_TAIL = re.compile(
     r"^[-–—]\s*(?:додав|додала|додали|сказав|сказала|наголосив|подчеркнул|добавил|said)", _I
@@ -149,9 +152,13 @@ _QUOTE_TAIL = re.compile(
 _SENT_SPLIT = re.compile(r"[.!?…][\"»”)]?\s+(?=[\"«„“(]?[A-ZА-ЯІЇЄҐЁ0-9])")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’ʼ-]{2,}")
 
+
 # Function words (uk/ru/en, >= 4 letters, as 5-letter stems): sharing them says nothing.
-_STOP = frozenset(
-    """
+def _stemset(words: str) -> frozenset[str]:
+    return frozenset(w[:5] for w in words.split())
+
+
+_STOP_WORDS = """
     також після через проти серед цього цієї який яка яке які якого його її їхні були було буде
     будут будуть може можуть понад більше менше року років роки році тому коли щодо можна зараз
     вже лише тільки дуже своїй свого своєї своїх своє якщо тому однак проте було того цьому цих
@@ -161,24 +168,23 @@ _STOP = frozenset(
     that this with from have been were will would could should about after over into their there
     which while where when what also more than said says told other some such only they them
     these those just most being much many very since then because
-    """.split()
-)
+    """
+_STOP = _stemset(_STOP_WORDS)
 # Generic news-domain stems (countries, offices, reporting verbs, calendar): shared by unrelated
 # stories about the same war/economy, so they count for a quarter of a specific word.
-_GENERIC = frozenset(
-    """
+_GENERIC_WORDS = """
     украї украи ukrai росії росій росси росія russi сша амери ameri путін путин putin зелен
     трамп trump байде biden нато nato європ европ europ прези presi мініс минис minis уряд прави
     govern держа госуд state війсь военн milit війна війни война войны войн армія армии
     заяви заявл повід сообщ повідо розпо расск зазна отмет сказа наголо подче додав добав
-    інфор инфор пише пишет йдеть речь опубл report annou statе служб прес пресс press
+    інфор инфор пише пишет йдеть речь опубл report annou служб прес пресс press
     сього сегод today вчора вчера рік року годы year понед вівто серед четве пятни субот неді
     січня лютог берез квітн травн червн липня серпн верес жовтн листо грудн январ феврал март
     апрел июня июля авгус сентя октяб ноябр декаб month week тижня недел ранее раніш earli
     київ києві киев kyiv москв mosco країн стран count світу мира world глава голов head
     новин новос news канал телег teleg facebo фото photo відео видео video ситуа situa
-    питан вопро issue""".split()
-)
+    питан вопро issue"""
+_GENERIC = _stemset(_GENERIC_WORDS)
 
 
 def _norm(text: str) -> str:
@@ -268,7 +274,6 @@ _W_LOWER = 3.0  # starts in lower case: a sentence or list continued from the pr
 _W_LONG = 3.0  # multi-sentence body paragraph: teasers are 1-2 sentence ledes
 _W_COLON = 2.5  # previous paragraph ends with ':' (a list or quote follows)
 _POS_PRIOR = (3.0, 1.5, 0.5)  # a document starts with its story, which runs a few paragraphs...
-_AFTER_HARD = 4.0  # a paragraph after a repeated teaser or a link list is rarely the story again
 _W_RATIO = 4.0  # share of the paragraph's own stems that the lead already used (capped at 0.4)
 _LONE_OPENER = 2.5
 _LONE_TEASER = 1.0  # ...but one short opener followed only by unrelated ledes is a digest
@@ -316,13 +321,15 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     the first occurrence of each stem, so the search is linear in the number of stems.
     """
     free: list[_Unit] = []
-    after_hard: list[bool] = []
     hard_seen = False
     for u in units:
         hard_seen = hard_seen or u.hard
         if u.role == _FREE:
-            free.append(u)
-            after_hard.append(hard_seen)
+            if hard_seen:
+                # After a repeated teaser or a link list the page is in its teaser block.
+                u.role = _TEASER
+            else:
+                free.append(u)
     n = len(free)
     if not n:
         return
@@ -350,10 +357,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
         for i, p in enumerate(_POS_PRIOR[:n]):
             bonus[i] += p
     # Costs are -log P(label): softplus of the log-odds on the wrong side.
-    lead_c = [
-        _softplus(-(_value(u, total[i]) + bonus[i])) + (_AFTER_HARD if after_hard[i] else 0.0)
-        for i, u in enumerate(free)
-    ]
+    lead_c = [_softplus(-(_value(u, total[i]) + bonus[i])) for i, u in enumerate(free)]
     shared_now = base[:]
     tease_c = [_softplus(_value(u, base[i]) + bonus[i]) for i, u in enumerate(free)]
     t_sum = sum(tease_c)
@@ -413,14 +417,18 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
         blk = blocks[pos] if blocks is not None else None
         u = _Unit(text, _FREE, blk.href if blk is not None else None)
         units.append(u)
-        # Title: HTML heading before the story starts, or a headline-shaped first line of plain text.
+        # Title: an HTML heading before the story starts, or a headline-shaped first text line.
         if title is None and not any_free:
             is_heading = blk is not None and blk.tag in ("h1", "h2", "h3")
-            if (is_heading or (blk is None and pos == 0)) and _headline_shaped(text):
-                if not _BOILER.match(text):
-                    title = text
-                    u.role = _TITLE
-                    continue
+            if (
+                (is_heading or (blk is None and pos == 0))
+                and _headline_shaped(text)
+                and not _BOILER.match(text)
+                and not _MARKER_ONLY.match(text)
+            ):
+                title = text
+                u.role = _TITLE
+                continue
         if title is not None and _key(text) == _key(title):
             u.role = _LEAD  # headline echoed in the page body: still the story's own text
             continue
