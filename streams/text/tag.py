@@ -329,9 +329,12 @@ class Tagger:
         if any(w.startswith(rule.after) for w in after[: rule.window_after]):
             return True
         before = [w for w in _WORD_RE.findall(low, max(0, start - 80), start) if w not in rule.skip]
-        return rule.window_before > 0 and any(
-            w.startswith(rule.before) for w in before[-rule.window_before :]
-        )
+        if rule.window_before <= 0 or not before:
+            return False
+        # inverted order of a quote or headline: "стверджує Сеул", "said Moscow"
+        if before[-1].startswith(rule.after):
+            return True
+        return any(w.startswith(rule.before) for w in before[-rule.window_before :])
 
     def _match(
         self, text: str, entities_only: bool
