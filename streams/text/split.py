@@ -150,6 +150,7 @@ _QUOTE_TAIL = re.compile(
     r"^[-–—]\s*(?:додав|додала|додали|сказав|сказала|наголосив|подчеркнул|добавил|said)", _I
 )
 _SENT_SPLIT = re.compile(r"[.!?…][\"»”)]?\s+(?=[\"«„“(]?[A-ZА-ЯІЇЄҐЁ0-9])")
+_KEYWORD = re.compile(r"\w+")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’ʼ-]{2,}")
 
 
@@ -193,7 +194,7 @@ def _norm(text: str) -> str:
 
 def _key(text: str) -> str:
     """Repetition key: case/punctuation-insensitive so a re-scraped teaser still matches."""
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(_KEYWORD.findall(text.lower()))
 
 
 # Block roles.
@@ -300,15 +301,13 @@ def _value(u: _Unit, shared: float) -> float:
     return v
 
 
-def _looks_like_digest(free: list[_Unit]) -> bool:
-    head = free[0]
-    if head.long or len(free) < 2:
+def _looks_like_digest(free: list[_Unit], total: list[float]) -> bool:
+    """No title and the opening paragraphs bind to nothing before them: a list of ledes."""
+    if free[0].long or len(free) < 2:
         return False
-    hs = head.stems or {}
-    for u in free[1:3]:
-        if u.long or u.anaphoric:
-            return False
-        if sum(w for s, w in (u.stems or {}).items() if s in hs) >= 1.0:
+    for i in range(1, min(len(free), 5)):
+        u = free[i]
+        if total[i] >= 1.0 or u.long or u.anaphoric or u.weak_anaphoric or u.lower:
             return False
     return True
 
@@ -351,7 +350,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
             else:
                 contrib[f].append((i, w))
                 total[i] += w
-    digest = not title_stems and _looks_like_digest(free)
+    digest = not title_stems and _looks_like_digest(free, total)
     bonus = [(_W_COLON if colon[i] else 0.0) for i in range(n)]
     if not digest:
         for i, p in enumerate(_POS_PRIOR[:n]):
