@@ -94,7 +94,8 @@ _CREDIT = re.compile(
     r"^\W*(?:фото|photo|фото/відео|відео|видео|video|ілюстрація|иллюстрация|скриншот|скріншот"
     r"|колаж|коллаж|getty|reuters|afp|ap|epa|shutterstock|istock)\b"
     r"|\b(?:фото|photo)\s*:|©|\(c\)\s|з\s+відкритих\s+джерел|из\s+открытых\s+источников"
-    r"|подробнее\s+читайте|докладніше\s+читайте",
+    r"|подробнее\s+читайте|докладніше\s+читайте"
+    r"|^\d+\s*(?:хв|хвилин\w*|мин\w*|min\w*)\.?\s*(?:читати|читання|чтения|читать|read)",
     _I,
 )
 _DATEISH = re.compile(
@@ -109,7 +110,11 @@ _DATEISH = re.compile(
 )
 # "газ, плита" / "коммуналка, тарифы, платежки": keyword lines under an article.
 _TAGLINE = re.compile(r"^[^\W\d_A-ZА-ЯІЇЄҐЁ][^,.!?]{0,30}(?:,\s*[^,.!?]{1,30}){1,8}$")
-_BREADCRUMB = re.compile(r"\S\s*(?:»|›|>|/|\|)\s*\S.*(?:»|›|>|/|\|)|^\S+(?:\s+\S+)?\s*»", _I)
+_BREADCRUMB = re.compile(
+    r"\S\s*(?:»|›|>|/|\|)\s*\S.*(?:»|›|>|/|\|)|^\S+(?:\s+\S+)?\s*»"
+    r"|^[^.!?]{1,40}\s[•·]\s[^.!?]{1,40}$",  # "Київ • УНН" datelines
+    _I,
+)
 
 # Paragraph openings that only make sense after a previous paragraph of the same story.
 # Paragraph openings that only make sense after a previous paragraph of the same story:
@@ -363,7 +368,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     l_sum = 0.0
     # "No lead at all" (a digest) is only a candidate when the opening paragraph binds to nothing
     # after it: without a lead there is no context, so k=0 would otherwise look cheap.
-    best_k, best = 0, (t_sum if title_stems or digest else math.inf)
+    best_k, best = 0, (t_sum if digest else math.inf)
     # Teasers come in blocks: a cut leaving a single weak paragraph after it (and no teaser that
     # gave itself away) is more likely the story's last paragraph.
     tail_hard = sum(1 for u in units if u.role == _TEASER)
@@ -419,11 +424,12 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
         # Title: an HTML heading before the story starts, or a headline-shaped first text line.
         if title is None and not any_free:
             is_heading = blk is not None and blk.tag in ("h1", "h2", "h3")
+            echoed = seen.get(_key(text), 0) > 1  # a headline repeated at the top of the page
             if (
-                (is_heading or (blk is None and pos == 0))
+                (is_heading or (blk is None and pos < 3) or echoed)
                 and _headline_shaped(text)
-                and not _BOILER.match(text)
                 and not _MARKER_ONLY.match(text)
+                and not _is_boilerplate(text, blk)
             ):
                 title = text
                 u.role = _TITLE
