@@ -86,8 +86,13 @@ class _Entry:
 
 @dataclass(frozen=True)
 class _Rule:
+    """Context cues. Cyrillic cues are stems (prefixes); Latin ones are whole words, since
+    English inflects little and "may" must not match "mayor"."""
+
     after: tuple[str, ...]
+    after_words: frozenset[str]
     before: tuple[str, ...]
+    before_words: frozenset[str]
     skip: frozenset[str]
     window_after: int
     window_before: int
@@ -161,38 +166,43 @@ def _morph(lang: str) -> Any:
     return pymorphy3.MorphAnalyzer(lang=lang)
 
 
-def _word_forms(word: str, lang: str, *, person: bool, drop_locative: bool) -> set[str]:
-    """All forms of one dictionary word; literal for acronyms and "=word"."""
+def _word_forms(word: str, lang: str, *, person: bool, locative: str = "all") -> set[str]:
+    """All forms of one dictionary word; literal for acronyms and "=word".
+
+    locative: "all"; "drop" (a capital as the government: "у Києві" names the city); "only" (the
+    locative forms alone, for "у Кремлі заявили"-style rules).
+    """
     if word.startswith("="):
-        return {normalize_for_tagging(word[1:])}
+        return {_clean_form(word[1:])}
     if word.isupper() or not any(c.isalpha() for c in word):
-        return {normalize_for_tagging(word)}
-    low = normalize_for_tagging(word)
+        return {_clean_form(word)}
+    low = _clean_form(word)
+    surname = person and word[:1].isupper()
     parses = _morph(lang).parse(word)
-    own = [p for p in parses if normalize_for_tagging(p.normal_form) == low] or parses
+    own = [p for p in parses if _clean_form(p.normal_form) == low] or parses
     keep: set[str] = {low}
-    locative: set[str] = set()
+    loc: set[str] = set()
     for p in own:
         for f in p.lexeme:
             grams = f.tag.grammemes
-            if person and ("femn" in grams or "neut" in grams) and "ms-f" not in grams:
+            if surname and ("femn" in grams or "neut" in grams) and "ms-f" not in grams:
                 continue
-            w = normalize_for_tagging(f.word)
+            w = _clean_form(f.word)
             if "loct" in grams or "loc2" in grams:
-                locative.add(w)
+                loc.add(w)
             keep.add(w)
-    if drop_locative:
-        keep -= locative
-        keep.discard("")
+    if locative == "drop":
+        keep -= loc
+    elif locative == "only":
+        keep = loc
+    keep.discard("")
     return keep
 
 
-def _lemma_forms(phrase: str, lang: str, *, person: bool, drop_locative: bool) -> set[str]:
+def _lemma_forms(phrase: str, lang: str, *, person: bool, locative: str = "all") -> set[str]:
     """Forms of a (multiword) lemma: each word's forms, combined (bounded cartesian product)."""
     words = phrase.split()
-    per_word = [
-        sorted(_word_forms(w, lang, person=person, drop_locative=drop_locative)) for w in words
-    ]
+    per_word = [sorted(_word_forms(w, lang, person=person, locative=locative)) for w in words]
     size = 1
     for forms in per_word:
         size *= max(1, len(forms))
@@ -235,10 +245,14 @@ class Tagger:
         rules: list[_Rule] = []
         for name, r in (spec.get("contexts") or {}).items():
             rule_names.append(str(name))
+            after = [_clean_form(w) for w in _as_list(r.get("after"))]
+            before = [_clean_form(w) for w in _as_list(r.get("before"))]
             rules.append(
                 _Rule(
-                    after=tuple(_clean_form(w) for w in _as_list(r.get("after"))),
-                    before=tuple(_clean_form(w) for w in _as_list(r.get("before"))),
+                    after=tuple(w for w in after if not _is_latin(w)),
+                    after_words=frozenset(w for w in after if _is_latin(w)),
+                    before=tuple(w for w in before if not _is_latin(w)),
+                    before_words=frozenset(w for w in before if _is_latin(w)),
                     skip=frozenset(_clean_form(w) for w in _as_list(r.get("skip"))),
                     window_after=int(r.get("window_after", 3)),
                     window_before=int(r.get("window_before", 2)),
@@ -287,12 +301,14 @@ class Tagger:
         person: bool,
         weight: int = 1,
     ) -> None:
-        drop_loc = kind == _CTX  # "у Києві" is the city, not the government
+        # In context groups "у Києві" is the city, not the government, unless the group asks for
+        # exactly those forms (forms: locative, with its own rule: "у Москві заявили").
+        locative = "all" if kind != _CTX else ("only" if g.get("forms") == "locative" else "drop")
         lemmas = g.get("lemmas") or {}
         for lang, phrases in lemmas.items():
             for phrase in _as_list(phrases):
                 sig = b.signal(phrase, weight)
-                for form in _lemma_forms(phrase, lang, person=person, drop_locative=drop_loc):
+                for form in _lemma_forms(phrase, lang, person=person, locative=locative):
                     b.add(form, _Entry(tag_i, kind, sig, None, rule))
         for item in _as_list(g.get("surface")):
             sig = b.signal(item, weight)
@@ -324,17 +340,17 @@ class Tagger:
         ]
         if rule.unless_after and after and after[0].startswith(rule.unless_after):
             return False
-        if not rule.after and not rule.before:
+        if not (rule.after or rule.after_words or rule.before or rule.before_words):
             return True
-        if any(w.startswith(rule.after) for w in after[: rule.window_after]):
+        if any(_cue(w, rule.after, rule.after_words) for w in after[: rule.window_after]):
             return True
         before = [w for w in _WORD_RE.findall(low, max(0, start - 80), start) if w not in rule.skip]
         if rule.window_before <= 0 or not before:
             return False
         # inverted order of a quote or headline: "стверджує Сеул", "said Moscow"
-        if before[-1].startswith(rule.after):
+        if _cue(before[-1], rule.after, rule.after_words):
             return True
-        return any(w.startswith(rule.before) for w in before[-rule.window_before :])
+        return any(_cue(w, rule.before, rule.before_words) for w in before[-rule.window_before :])
 
     def _match(
         self, text: str, entities_only: bool
@@ -413,6 +429,14 @@ class Tagger:
     def tag_entities(self, text: str) -> list[str]:
         """Entity tags only (the scored part of tagging)."""
         return self._tags(text, entities_only=True)
+
+
+def _is_latin(word: str) -> bool:
+    return word.isascii()
+
+
+def _cue(word: str, stems: tuple[str, ...], words: frozenset[str]) -> bool:
+    return word in words or (bool(stems) and word.startswith(stems))
 
 
 def _tagdef(t: Mapping[str, Any]) -> TagDef:
