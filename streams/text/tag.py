@@ -154,6 +154,14 @@ def _unify(text: str) -> str:
     return text
 
 
+def _cased_form(form: str) -> str:
+    """Like _clean_form but keeping case: how a cased pattern ("E.U.", "US") is compared."""
+    for ch in _SEPARATORS:
+        if ch in form:
+            form = form.replace(ch, " ")
+    return " ".join(_unify(form).split())
+
+
 def _clean_form(form: str) -> str:
     """A pattern as the normalised text spells it: separators as single spaces, no edges."""
     return " ".join(normalize_for_tagging(form).split())
@@ -302,8 +310,10 @@ class Tagger:
         weight: int = 1,
     ) -> None:
         # In context groups "у Києві" is the city, not the government, unless the group asks for
-        # exactly those forms (forms: locative, with its own rule: "у Москві заявили").
-        locative = "all" if kind != _CTX else ("only" if g.get("forms") == "locative" else "drop")
+        # exactly those forms (forms: locative, with its own rule: "у Москві заявили") or for all
+        # (forms: all: "у МОЗ" is still the ministry).
+        forms = {"locative": "only", "all": "all"}.get(str(g.get("forms")), "drop")
+        locative = forms if kind == _CTX else "all"
         lemmas = g.get("lemmas") or {}
         for lang, phrases in lemmas.items():
             for phrase in _as_list(phrases):
@@ -320,12 +330,12 @@ class Tagger:
             )
         for item in _as_list(g.get("cased")):
             sig = b.signal(item, weight)
-            b.add(item, _Entry(tag_i, kind, sig, _unify(item), rule))
+            b.add(item, _Entry(tag_i, kind, sig, _cased_form(item), rule))
         for item in _as_list(g.get("en")):
             sig = b.signal(item, weight)
             if item.isupper():  # AI, IMF, LNG: the lowercase word is something else
                 for suffix in ("", "s", "'s"):
-                    cased = _unify(item + suffix)
+                    cased = _cased_form(item + suffix)
                     b.add(cased, _Entry(tag_i, kind, sig, cased, rule), quotes=True)
             else:
                 for form in _en_forms(item):
@@ -375,7 +385,7 @@ class Tagger:
                 if e.cased is not None:
                     if orig is None:
                         orig = _unify(text)
-                    if orig[start:end] != e.cased:
+                    if _cased_form(orig[start:end]) != e.cased:
                         continue
                 if e.kind == _NEG:
                     neg.append((e.tag, start, end))
