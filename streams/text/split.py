@@ -83,20 +83,19 @@ _BOILER = re.compile(
     _I,
 )
 _SOCIAL = re.compile(
-    r"\b(?:telegram|телеграм\w*|viber|facebook|instagram|youtube|twitter|tiktok|whatsapp)\b", _I
+    r"\b(?:telegram|телеграм\w*|viber|facebook|instagram|youtube|twitter|tiktok|whatsapp)\b"
 )
+_SOCIAL2 = re.compile(_SOCIAL.pattern + r".*" + _SOCIAL.pattern)  # two networks named
 _SUBSCRIBE = re.compile(
     r"\b(?:читайте\s+(?:нас|нові|наші|новини|новости|«|\")|підписуйтес[ья]|подписывайтесь|підпишіться"
-    r"|подпишитесь|subscribe|follow\s+us|приєднуйтес[ья]|присоединяйтесь|слідкуйте|следите)",
-    _I,
+    r"|подпишитесь|subscribe|follow\s+us|приєднуйтес[ья]|присоединяйтесь|слідкуйте|следите)"
 )
 _CREDIT = re.compile(
     r"^\W*(?:фото|photo|фото/відео|відео|видео|video|ілюстрація|иллюстрация|скриншот|скріншот"
     r"|колаж|коллаж|getty|reuters|afp|ap|epa|shutterstock|istock)\b"
     r"|\b(?:фото|photo)\s*:|©|\(c\)\s|з\s+відкритих\s+джерел|из\s+открытых\s+источников"
     r"|подробнее\s+читайте|докладніше\s+читайте"
-    r"|^\d+\s*(?:хв|хвилин\w*|мин\w*|min\w*)\.?\s*(?:читати|читання|чтения|читать|read)",
-    _I,
+    r"|^\d+\s*(?:хв|хвилин\w*|мин\w*|min\w*)\.?\s*(?:читати|читання|чтения|читать|read)"
 )
 _DATEISH = re.compile(
     r"^[\W\d]*(?:(?:понеділок|вівторок|середа|четвер|п[’']ятниця|субота|неділя|понедельник|вторник"
@@ -110,8 +109,9 @@ _DATEISH = re.compile(
 )
 # "газ, плита" / "коммуналка, тарифы, платежки": keyword lines under an article.
 _TAGLINE = re.compile(r"^[^\W\d_A-ZА-ЯІЇЄҐЁ][^,.!?]{0,30}(?:,\s*[^,.!?]{1,30}){1,8}$")
+_SEPARATOR = re.compile(r"[»›>/|•·]")
 _BREADCRUMB = re.compile(
-    r"\S\s*(?:»|›|>|/|\|)\s*\S.*(?:»|›|>|/|\|)|^\S+(?:\s+\S+)?\s*»"
+    r"\S\s?[»›>/|]\s?\S[^»›>/|]*[»›>/|]|^\S+(?:\s\S+)?\s?»"
     r"|^[^.!?]{1,40}\s[•·]\s[^.!?]{1,40}$",  # "Київ • УНН" datelines
     _I,
 )
@@ -155,8 +155,12 @@ _QUOTE_TAIL = re.compile(
     r"^[-–—]\s*(?:додав|додала|додали|сказав|сказала|наголосив|подчеркнул|добавил|said)", _I
 )
 _SENT_SPLIT = re.compile(r"[.!?…][\"»”)]?\s+(?=[\"«„“(]?[A-ZА-ЯІЇЄҐЁ0-9])")
-_KEYWORD = re.compile(r"\w+")
-_WORD = re.compile(r"[^\W\d_][^\W\d_'’ʼ-]{2,}")
+# Explicit letter ranges: much faster in `re` than Unicode classes like [^\W\d_].
+_LETTERS = "a-zа-яёіїєґўà-öø-ÿ"
+# Stems are the first five letters of words of four letters or more; the regexes return them
+# directly so no per-word Python work is needed.
+_STEM4 = re.compile(f"([{_LETTERS}]{{4,5}})[{_LETTERS}]*")  # applied to lower-cased text
+_CAPSTEM4 = re.compile(f"([A-ZА-ЯЁІЇЄҐ][{_LETTERS}A-ZА-ЯЁІЇЄҐ]{{3,4}})[{_LETTERS}A-ZА-ЯЁІЇЄҐ]*")
 
 
 # Function words (uk/ru/en, >= 4 letters, as 5-letter stems): sharing them says nothing.
@@ -194,12 +198,12 @@ _GENERIC = _stemset(_GENERIC_WORDS)
 
 
 def _norm(text: str) -> str:
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def _key(text: str) -> str:
-    """Repetition key: case/punctuation-insensitive so a re-scraped teaser still matches."""
-    return " ".join(_KEYWORD.findall(text.lower()))
+    """Repetition key: case-insensitive (paragraphs arrive whitespace-collapsed already)."""
+    return text.lower()
 
 
 # Block roles.
@@ -222,18 +226,27 @@ class _Unit:
 
 
 def _is_boilerplate(text: str, block: Block | None) -> bool:
-    if _BOILER.match(text) or _DATEISH.match(text):
-        return True
-    n_words = len(text.split())
+    """Page furniture: ads, share/subscribe, credits and captions, dates, breadcrumbs, tags."""
     if block is not None and block.tag == "figcaption":
         return True
-    if n_words <= 16 and _CREDIT.search(text):
+    if _BOILER.match(text) or _DATEISH.match(text):
         return True
-    if n_words <= 30 and (_SUBSCRIBE.search(text) and (_SOCIAL.search(text) or n_words <= 8)):
+    n_words = text.count(" ") + 1
+    if n_words > 30:
+        return False
+    low = text.lower()  # the patterns below are lower-case: case-folding regexes are slow
+    if n_words <= 16 and _CREDIT.search(low):
         return True
-    if n_words <= 30 and len(_SOCIAL.findall(text)) >= 2:
+    if _SOCIAL.search(low) and (n_words <= 8 or _SUBSCRIBE.search(low) or _SOCIAL2.search(low)):
         return True
-    if n_words <= 14 and _BREADCRUMB.search(text) and text[-1:] not in ".!?…":
+    if n_words <= 8 and _SUBSCRIBE.search(low):
+        return True
+    if (
+        n_words <= 14
+        and text[-1:] not in ".!?…"
+        and _SEPARATOR.search(text)
+        and _BREADCRUMB.search(text)
+    ):
         return True
     if _TAGLINE.match(text):
         return True
@@ -248,21 +261,14 @@ def _headline_shaped(text: str) -> bool:
 def _analyse(unit: _Unit) -> None:
     """Content stems (named entities weigh double, generic news words a quarter) and shape."""
     text = unit.text
-    stems: dict[str, float] = {}
-    for w in _WORD.findall(text):
-        if len(w) < 4:
-            continue
-        s = w[:5].lower()
-        if s in _STOP:
-            continue
-        wt = 0.25 if s in _GENERIC else (2.0 if w[0].isupper() else 1.0)
-        if stems.get(s, 0.0) < wt:
-            stems[s] = wt
+    low = set(_STEM4.findall(text.lower())) - _STOP
+    caps = {w.lower() for w in set(_CAPSTEM4.findall(text))}
+    stems = {s: (0.25 if s in _GENERIC else 2.0 if s in caps else 1.0) for s in low}
     unit.stems = stems
     unit.weight = sum(stems.values())
-    unit.long = len(text) > 450 or len(_SENT_SPLIT.findall(text)) >= 2
+    unit.long = len(text) > 450 or (len(text) > 120 and len(_SENT_SPLIT.findall(text)) >= 2)
     unit.anaphoric = bool(_ANAPH_STRONG.match(text) or _QUOTE_TAIL.match(text))
-    unit.weak_anaphoric = bool(_ANAPH_WEAK.match(text) or _QUOTE_ATTR.search(text))
+    unit.weak_anaphoric = bool(_ANAPH_WEAK.match(text) or _QUOTE_ATTR.search(text[-90:]))
     unit.no_entity = _CAPWORD.search(text) is None
     unit.lower = bool(_LOWER_START.match(text))
 
@@ -406,16 +412,22 @@ def _finish(units: list[_Unit], title: str | None) -> SplitResult:
     return SplitResult(title, lead, teasers, boiler)
 
 
+# Markers and page furniture live in short lines; longer ones skip those checks.
+_SHORT = 400
+_SHORT_BOILER = 160
+
+
 def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> SplitResult:
     units: list[_Unit] = []
     title: str | None = None
     force_next_teaser = False
     any_free = False
     seen: dict[str, int] = {}
-    for t in texts:
-        k = _key(t)
+    keys = [_key(t) for t in texts]
+    for k in keys:
         if k:
             seen[k] = seen.get(k, 0) + 1
+    title_key = ""
 
     for pos, text in enumerate(texts):
         blk = blocks[pos] if blocks is not None else None
@@ -424,24 +436,25 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
         # Title: an HTML heading before the story starts, or a headline-shaped first text line.
         if title is None and not any_free:
             is_heading = blk is not None and blk.tag in ("h1", "h2", "h3")
-            echoed = seen.get(_key(text), 0) > 1  # a headline repeated at the top of the page
+            echoed = seen.get(keys[pos], 0) > 1  # a headline repeated at the top of the page
             if (
                 (is_heading or (blk is None and pos < 3) or echoed)
                 and _headline_shaped(text)
                 and not _MARKER_ONLY.match(text)
                 and not _is_boilerplate(text, blk)
             ):
-                title = text
+                title, title_key = text, keys[pos]
                 u.role = _TITLE
                 continue
-        if title is not None and _key(text) == _key(title):
+        if title is not None and keys[pos] == title_key:
             u.role = _LEAD  # headline echoed in the page body: still the story's own text
             continue
-        if _MARKER_ONLY.match(text):
+        short = len(text) <= _SHORT
+        if short and _MARKER_ONLY.match(text):
             u.role = _BOILER_R
             force_next_teaser = True
             continue
-        m = _MARKER_PREFIX.match(text)
+        m = _MARKER_PREFIX.match(text) if short else None
         if blk is not None and blk.bold_prefix and _MARKER_ONLY.match(blk.bold_prefix):
             rest = text[len(blk.bold_prefix) :].strip() if text.startswith(blk.bold_prefix) else ""
             u.text = rest or text
@@ -452,7 +465,7 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             u.role = _TEASER
             force_next_teaser = False
             continue
-        if _is_boilerplate(text, blk):
+        if len(text) <= _SHORT_BOILER and _is_boilerplate(text, blk):
             u.role = _BOILER_R
             continue
         if force_next_teaser:
@@ -467,7 +480,7 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             if blk.link_text and len(blk.link_text) < len(text) and _MARKER_PREFIX.match(text):
                 u.text = blk.link_text
             continue
-        if seen.get(_key(text), 0) > 1:
+        if seen.get(keys[pos], 0) > 1:
             u.role = _TEASER
             u.hard = True
             continue
