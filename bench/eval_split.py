@@ -71,7 +71,8 @@ def gold_lead(gold: dict[str, Any]) -> list[str]:
 
 
 def _prf(tp: int, np_: int, ng: int) -> dict[str, float]:
-    p = tp / np_ if np_ else 1.0
+    # Nothing predicted and nothing expected is perfect; nothing predicted otherwise scores 0.
+    p = tp / np_ if np_ else (1.0 if not ng else 0.0)
     r = tp / ng if ng else 1.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return {

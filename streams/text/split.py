@@ -222,6 +222,7 @@ class _Unit:
     lower: bool = False
     weak_anaphoric: bool = False
     no_entity: bool = False  # names no one: cannot be a self-contained lede of another story
+    shape: float = 0.0  # context-free part of the lead log-odds (see _shape)
     hard: bool = False  # teaser given away by repetition or a link list: the teaser block has begun
 
 
@@ -271,6 +272,7 @@ def _analyse(unit: _Unit) -> None:
     unit.weak_anaphoric = bool(_ANAPH_WEAK.match(text) or _QUOTE_ATTR.search(text[-90:]))
     unit.no_entity = _CAPWORD.search(text) is None
     unit.lower = bool(_LOWER_START.match(text))
+    unit.shape = _shape(unit)
 
 
 # Scoring weights: rough log-odds "lead vs teaser" per paragraph, set by reasoning and checked on
@@ -295,10 +297,9 @@ def _softplus(x: float) -> float:
     return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
 
 
-def _value(u: _Unit, shared: float) -> float:
-    v = _COH_BIAS + _COH_SLOPE * min(shared, _COH_CAP)
-    if u.weight:
-        v += _W_RATIO * min(shared / u.weight, 0.4)
+def _shape(u: _Unit) -> float:
+    """The part of a paragraph's lead log-odds that does not depend on the lead context."""
+    v = _COH_BIAS
     if u.anaphoric:
         v += _W_ANAPH
     if u.lower:
@@ -309,6 +310,15 @@ def _value(u: _Unit, shared: float) -> float:
         v += _W_NO_ENTITY
     if u.long:
         v += _W_LONG
+    return v
+
+
+def _value(u: _Unit, shared: float) -> float:
+    """Lead log-odds of `u` given `shared` weight of its stems already used by the lead."""
+    v = u.shape + _COH_SLOPE * (shared if shared < _COH_CAP else _COH_CAP)
+    if u.weight:
+        r = shared / u.weight
+        v += _W_RATIO * (r if r < 0.4 else 0.4)
     return v
 
 
@@ -346,7 +356,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     first: dict[str, int] = dict.fromkeys(title_stems or (), -1)
     base = [0.0] * n  # shared weight with the title
     total = [0.0] * n  # shared weight with title + all earlier units
-    contrib: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    contrib: list[dict[int, float]] = [{} for _ in range(n)]
     colon = [False] * n
     for i, u in enumerate(free):
         _analyse(u)
@@ -359,7 +369,8 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
                 base[i] += w
                 total[i] += w
             else:
-                contrib[f].append((i, w))
+                c = contrib[f]
+                c[i] = c.get(i, 0.0) + w
                 total[i] += w
     digest = not title_stems and _looks_like_digest(free, total)
     bonus = [(_W_COLON if colon[i] else 0.0) for i in range(n)]
@@ -382,7 +393,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
         # Move unit k from the teaser side to the lead side; its stems join the lead context.
         t_sum -= tease_c[k]
         l_sum += lead_c[k]
-        for i, w in contrib[k]:
+        for i, w in contrib[k].items():
             shared_now[i] += w
             nc = _softplus(_value(free[i], shared_now[i]) + bonus[i])
             t_sum += nc - tease_c[i]
