@@ -278,17 +278,17 @@ def _analyse(unit: _Unit) -> None:
 # Scoring weights: rough log-odds "lead vs teaser" per paragraph, set by reasoning and checked on
 # the dev set (bench/eval_split.py). Cohesion is the weighted count of the paragraph's content stems
 # already seen in the title/lead before it (named entities count double), saturating.
-_COH_BIAS = -2.0  # no shared stems: most likely another story
+_COH_BIAS = -2.5  # no shared stems: most likely another story
 _COH_SLOPE = 0.8
 _COH_CAP = 4.5
 _W_ANAPH = 2.2  # opening that needs a previous paragraph ("Він", "Также", "He", "- ")
 _W_ANAPH_WEAK = 1.0  # recap/attribution opening ("Про це", "Об этом", "According to the")
-_W_NO_ENTITY = 0.8
+_W_NO_ENTITY = 1.2
 _W_LOWER = 3.0  # starts in lower case: a sentence or list continued from the previous paragraph
 _W_LONG = 3.0  # multi-sentence body paragraph: teasers are 1-2 sentence ledes
 _W_COLON = 2.5  # previous paragraph ends with ':' (a list or quote follows)
 _POS_PRIOR = (3.0, 1.5, 0.5)  # a document starts with its story, which runs a few paragraphs...
-_W_RATIO = 4.0  # share of the paragraph's own stems that the lead already used (capped at 0.4)
+_W_RATIO = 6.0  # share of the paragraph's own stems that the lead already used (capped at 0.4)
 _LONE_OPENER = 2.5
 _LONE_TEASER = 1.0  # ...but one short opener followed only by unrelated ledes is a digest
 
