@@ -41,7 +41,12 @@ TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 # Separators become spaces, so every pattern is stored as " form " and the automaton itself
 # enforces word boundaries: no hits inside longer words, no per-hit boundary checks. Every
 # replacement keeps the length, so normalised offsets are original offsets (for cased forms).
-_SEPARATORS = '\n\t\r\f\v,.;:!?()[]{}«»"“”„‟‹›—–-‐‑‒―/\\|…*+=<>#%&~^_\u00a0\u2009\u202f'
+_SEPARATORS = (
+    '\n\t\r\f\v,.;:!?()[]{}«»"“”„‟‹›—–-‐‑‒―/\\|…*+=<>#%&~^_\u00a0\u2009\u202f•·▪№$€£°©®™@→−″'
+)
+# Whatever else is neither a word char nor a space (emoji, rare symbols) is a separator too; it
+# is rare, so a regex pass runs only when a search finds one ("⚡️Трамп заявив").
+_OTHER = re.compile(r"[^\w\s']")
 _APOSTROPHES = "’ʼ`‘′´"  # uk spells the apostrophe many ways
 # Dropped before matching (they split words invisibly): soft hyphen, zero-width chars, BOM, and the
 # combining stress mark of Russian/Ukrainian learner texts ("Украи́на").
@@ -135,7 +140,10 @@ def normalize_for_tagging(text: str) -> str:
     for ch in _SEPARATORS:
         if ch in low:
             low = low.replace(ch, " ")
-    return _unify(low)
+    low = _unify(low)
+    if _OTHER.search(low):
+        low = _OTHER.sub(" ", low)
+    return low
 
 
 def _visible(text: str) -> str:
