@@ -150,6 +150,8 @@ _QUOTE_ATTR = re.compile(
 _CAPWORD = re.compile(
     r"(?<=[\w,;:)»\"]\s)[A-ZА-ЯІЇЄҐЁ][\w'’-]+"
 )  # capitalised, not sentence-initial
+_ENDS_MIDWORD = re.compile(r"[a-zа-яёіїєґ]$")
+_SENT_END = re.compile(r"[.!?…] ")
 _LOWER_START = re.compile(r"^[\"«„“(]?[a-zа-яіїєґё]")  # case-sensitive: sentence continues
 _QUOTE_TAIL = re.compile(
     r"^[-–—]\s*(?:додав|додала|додали|сказав|сказала|наголосив|подчеркнул|добавил|said)", _I
@@ -223,6 +225,7 @@ class _Unit:
     weak_anaphoric: bool = False
     no_entity: bool = False  # names no one: cannot be a self-contained lede of another story
     shape: float = 0.0  # context-free part of the lead log-odds (see _shape)
+    truncated: bool = False
     hard: bool = False  # teaser given away by repetition or a link list: the teaser block has begun
 
 
@@ -272,6 +275,10 @@ def _analyse(unit: _Unit) -> None:
     unit.weak_anaphoric = bool(_ANAPH_WEAK.match(text) or _QUOTE_ATTR.search(text[-90:]))
     unit.no_entity = _CAPWORD.search(text) is None
     unit.lower = bool(_LOWER_START.match(text))
+    # Body text cut off mid-word: the page's copy of the story stops here.
+    unit.truncated = bool(_ENDS_MIDWORD.search(text)) and (
+        text.count(" ") >= 14 or _SENT_END.search(text) is not None
+    )
     unit.shape = _shape(unit)
 
 
@@ -290,7 +297,9 @@ _W_COLON = 2.5  # previous paragraph ends with ':' (a list or quote follows)
 _POS_PRIOR = (3.0, 1.5, 0.5)  # a document starts with its story, which runs a few paragraphs...
 _W_RATIO = 6.0  # share of the paragraph's own stems that the lead already used (capped at 0.4)
 _LONE_OPENER = 2.5
-_LONE_TEASER = 1.0  # ...but one short opener followed only by unrelated ledes is a digest
+_LONE_TEASER = 1.0
+_W_TRUNC = 1.5  # cut off mid-word: body text, not a lede...
+_CUT_AFTER_TRUNC = 1.5  # ...and usually the last paragraph of the story on the page  # ...but one short opener followed only by unrelated ledes is a digest
 
 
 def _softplus(x: float) -> float:
@@ -310,6 +319,8 @@ def _shape(u: _Unit) -> float:
         v += _W_NO_ENTITY
     if u.long:
         v += _W_LONG
+    if u.truncated:
+        v += _W_TRUNC
     return v
 
 
@@ -403,6 +414,8 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
             cost += _LONE_TEASER
         if k == 0 and not title_stems and n > 1 and not free[0].long:
             cost += _LONE_OPENER
+        if free[k].truncated:
+            cost -= _CUT_AFTER_TRUNC
         if cost < best:
             best, best_k = cost, k + 1
     for i, u in enumerate(free):
