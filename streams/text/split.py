@@ -109,6 +109,12 @@ _DATEISH = re.compile(
 )
 # "газ, плита" / "коммуналка, тарифы, платежки": keyword lines under an article.
 _TAGLINE = re.compile(r"^[^\W\d_A-ZА-ЯІЇЄҐЁ][^,.!?]{0,30}(?:,\s*[^,.!?]{1,30}){1,8}$")
+# Boilerplate that usually closes an article (so the story tends to end just before it).
+_END_OF_ARTICLE = re.compile(
+    r"коментар|комментар|comment|поділит|поделит|share|джерело|источник|source|теги|tags"
+    r"|telegram|телеграм|viber|facebook|підпис|подпис|subscribe|відповідь|reply",
+    _I,
+)
 _SEPARATOR = re.compile(r"[»›>/|•·]")
 _BREADCRUMB = re.compile(
     r"\S\s?[»›>/|]\s?\S[^»›>/|]*[»›>/|]|^\S+(?:\s\S+)?\s?»"
@@ -291,16 +297,17 @@ _COH_SLOPE = 0.8
 _COH_CAP = 4.5
 _W_ANAPH = 2.2  # opening that needs a previous paragraph ("Він", "Также", "He", "- ")
 _W_ANAPH_WEAK = 1.0  # recap/attribution opening ("Про це", "Об этом", "According to the")
-_W_NO_ENTITY = 1.2
+_W_NO_ENTITY = 1.2  # names nobody and nothing: cannot be a self-contained lede
 _W_LOWER = 3.0  # starts in lower case: a sentence or list continued from the previous paragraph
 _W_LONG = 3.0  # multi-sentence body paragraph: teasers are 1-2 sentence ledes
 _W_COLON = 2.5  # previous paragraph ends with ':' (a list or quote follows)
 _POS_PRIOR = (3.0, 1.5, 0.5)  # a document starts with its story, which runs a few paragraphs...
 _W_RATIO = 6.0  # share of the paragraph's own stems that the lead already used (capped at 0.4)
-_LONE_OPENER = 2.5
+_LONE_OPENER = 2.5  # ...but one short opener followed only by unrelated ledes is a digest
 _LONE_TEASER = 1.0
 _W_TRUNC = 1.5  # cut off mid-word: body text, not a lede...
-_CUT_AFTER_TRUNC = 1.5  # ...and usually the last paragraph of the story on the page  # ...but one short opener followed only by unrelated ledes is a digest
+_CUT_AFTER_TRUNC = 1.5  # ...and usually the last paragraph of the story on the page
+_CUT_AT_END_LINE = 1.5  # comments/share/source lines usually close the article
 
 
 def _softplus(x: float) -> float:
@@ -353,6 +360,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     the first occurrence of each stem, so the search is linear in the number of stems.
     """
     free: list[_Unit] = []
+    end_after: list[bool] = []  # an end-of-article line (comments, share, source) follows
     hard_seen = False
     for u in units:
         hard_seen = hard_seen or u.hard
@@ -362,6 +370,9 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
                 u.role = _TEASER
             else:
                 free.append(u)
+                end_after.append(False)
+        elif u.role == _BOILER_R and free and _END_OF_ARTICLE.search(u.text):
+            end_after[-1] = True
     n = len(free)
     if not n:
         return
@@ -417,6 +428,8 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
             cost += _LONE_OPENER
         if free[k].truncated:
             cost -= _CUT_AFTER_TRUNC
+        if end_after[k]:
+            cost -= _CUT_AT_END_LINE
         if cost < best:
             best, best_k = cost, k + 1
     for i, u in enumerate(free):

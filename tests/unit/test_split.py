@@ -124,6 +124,20 @@ def test_boilerplate_lines_belong_to_neither(line: str) -> None:
     assert res.lead == UK_LEAD
 
 
+def test_story_cut_off_mid_word_ends_the_lead() -> None:
+    # Scraped copies often stop mid-word; the broken paragraph is still the story's, and what
+    # follows is the teaser block even when a teaser shares the story's subject.
+    cut = (
+        "Він також розповів, що навесні у місті планують відкрити ще два такі центри, один з "
+        "них на Ліво"
+    )
+    same_subject = "Уряд спростив отримання адміністративних послуг для переселенців у Дії."
+    doc = [*UK_LEAD[:2], cut, same_subject, *UK_TEASERS]
+    res = split_text("\n".join(doc))
+    assert res.lead == [*UK_LEAD[:2], cut]
+    assert _texts(res) == [same_subject, *UK_TEASERS]
+
+
 def test_title_is_first_headline_line() -> None:
     title = "У Вінниці відкрили новий ЦНАП"
     res = split_text("\n".join([title, "", *UK_LEAD, *UK_TEASERS]))
