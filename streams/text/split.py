@@ -115,6 +115,8 @@ _END_OF_ARTICLE = re.compile(
     r"|telegram|телеграм|viber|facebook|підпис|подпис|subscribe|відповідь|reply",
     _I,
 )
+_PERSON = re.compile(r"^[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’-]+\s[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’-]+$")  # byline
+_MINOR = re.compile(r"^[\"«“]?[A-ZА-ЯЁІЇЄҐ][^.!?…:;,]*$")
 _SEPARATOR = re.compile(r"[»›>/|•·]")
 _BREADCRUMB = re.compile(
     r"\S\s?[»›>/|]\s?\S[^»›>/|]*[»›>/|]|^\S+(?:\s\S+)?\s?»"
@@ -233,6 +235,7 @@ class _Unit:
     no_entity: bool = False  # names no one: cannot be a self-contained lede of another story
     shape: float = 0.0  # context-free part of the lead log-odds (see _shape)
     truncated: bool = False
+    minor: bool = False  # short heading-like line: subheading inside the story, or furniture
     hard: bool = False  # teaser given away by repetition or a link list: the teaser block has begun
 
 
@@ -263,6 +266,22 @@ def _is_boilerplate(text: str, block: Block | None) -> bool:
         return True
     # Tag-cloud / caption shaped: one or two words, no sentence punctuation.
     return n_words <= 2 and text[-1:] not in ".!?…:;," and not text[:1].isdigit()
+
+
+def _matches_furniture(text: str, block: Block | None) -> bool:
+    """True when a specific furniture rule (not just "short line") claims `text`."""
+    if block is not None and block.tag == "figcaption":
+        return True
+    low = text.lower()
+    return bool(
+        _BOILER.match(text)
+        or _DATEISH.match(text)
+        or _CREDIT.search(low)
+        or _SOCIAL.search(low)
+        or _SUBSCRIBE.search(low)
+        or _SEPARATOR.search(text)
+        or _TAGLINE.match(text)
+    )
 
 
 def _headline_shaped(text: str) -> bool:
@@ -437,6 +456,17 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
 
 
 def _finish(units: list[_Unit], title: str | None) -> SplitResult:
+    # Subheadings ("Key facts", "Графіки відключень") sit between paragraphs of the story.
+    prev_lead = False
+    for i, u in enumerate(units):
+        if u.role == _LEAD:
+            prev_lead = True
+        elif u.role in (_TEASER, _TITLE):
+            prev_lead = False
+        elif u.minor and prev_lead:
+            nxt = next((v for v in units[i + 1 :] if v.role in (_LEAD, _TEASER)), None)
+            if nxt is not None and nxt.role == _LEAD:
+                u.role = _LEAD
     lead: list[str] = []
     teasers: list[Teaser] = []
     boiler: list[str] = []
@@ -505,6 +535,12 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             continue
         if len(text) <= _SHORT_BOILER and _is_boilerplate(text, blk):
             u.role = _BOILER_R
+            # A one/two-word line that no specific rule claimed may be a subheading of the story.
+            u.minor = (
+                _MINOR.match(text) is not None
+                and _PERSON.match(text) is None
+                and not _matches_furniture(text, blk)
+            )
             continue
         if force_next_teaser:
             force_next_teaser = False

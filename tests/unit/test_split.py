@@ -138,6 +138,14 @@ def test_story_cut_off_mid_word_ends_the_lead() -> None:
     assert _texts(res) == [same_subject, *UK_TEASERS]
 
 
+def test_subheading_inside_the_story_is_lead_but_byline_is_not() -> None:
+    doc = [UK_LEAD[0], "Що зміниться", UK_LEAD[1], "Олена Коваль", UK_LEAD[2], *UK_TEASERS]
+    res = split_text("\n".join(doc))
+    assert res.lead == [UK_LEAD[0], "Що зміниться", UK_LEAD[1], UK_LEAD[2]]
+    assert "Олена Коваль" in res.boilerplate
+    assert _texts(res) == UK_TEASERS
+
+
 def test_title_is_first_headline_line() -> None:
     title = "У Вінниці відкрили новий ЦНАП"
     res = split_text("\n".join([title, "", *UK_LEAD, *UK_TEASERS]))
