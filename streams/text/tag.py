@@ -52,7 +52,10 @@ _APOSTROPHES = "’ʼ`‘′´"  # uk spells the apostrophe many ways
 # combining stress mark of Russian/Ukrainian learner texts ("Украи́на").
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0301"
 _WORD_RE = re.compile(r"[\w']+")
-_MAX_PRODUCT = 4000  # bound on the cartesian product of a multiword name's forms
+_MAX_PRODUCT = 4000
+_MAX_CONTEXT_CHECKS = (
+    8  # per tag and text  # bound on the cartesian product of a multiword name's forms
+)
 
 # kinds of automaton entries
 _POS, _CTX, _NEG = 0, 1, 2
@@ -87,6 +90,7 @@ class _Entry:
     signal: int  # id of the listed lemma/surface/en item (themes count distinct signals)
     cased: str | None  # exact original spelling required, or None
     rule: int  # index into Tagger._rules for _CTX, else -1
+    subject: bool = True  # the form can be a nominative: "Москва заявила", not "Москву"
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class _Rule:
     window_after: int
     window_before: int
     unless_after: tuple[str, ...]
+    unless_before: tuple[str, ...]
 
 
 @dataclass
@@ -182,11 +187,14 @@ def _morph(lang: str) -> Any:
     return pymorphy3.MorphAnalyzer(lang=lang)
 
 
-def _word_forms(word: str, lang: str, *, person: bool, locative: str = "all") -> set[str]:
+def _word_forms(
+    word: str, lang: str, *, person: bool, locative: str = "all", nominative: bool = False
+) -> set[str]:
     """All forms of one dictionary word; literal for acronyms and "=word".
 
     locative: "all"; "drop" (a capital as the government: "у Києві" names the city); "only" (the
-    locative forms alone, for "у Кремлі заявили"-style rules).
+    locative forms alone, for "у Кремлі заявили"-style rules). nominative: only forms that can be
+    a nominative (the subject of "Москва заявила").
     """
     if word.startswith("="):
         return {_clean_form(word[1:])}
@@ -196,7 +204,7 @@ def _word_forms(word: str, lang: str, *, person: bool, locative: str = "all") ->
     surname = person and word[:1].isupper()
     parses = _morph(lang).parse(word)
     own = [p for p in parses if _clean_form(p.normal_form) == low] or parses
-    keep: set[str] = {low}
+    keep: set[str] = set() if nominative else {low}
     loc: set[str] = set()
     for p in own:
         for f in p.lexeme:
@@ -206,7 +214,8 @@ def _word_forms(word: str, lang: str, *, person: bool, locative: str = "all") ->
             w = _clean_form(f.word)
             if "loct" in grams or "loc2" in grams:
                 loc.add(w)
-            keep.add(w)
+            if not nominative or "nomn" in grams:
+                keep.add(w)
     if locative == "drop":
         keep -= loc
     elif locative == "only":
@@ -215,10 +224,15 @@ def _word_forms(word: str, lang: str, *, person: bool, locative: str = "all") ->
     return keep
 
 
-def _lemma_forms(phrase: str, lang: str, *, person: bool, locative: str = "all") -> set[str]:
+def _lemma_forms(
+    phrase: str, lang: str, *, person: bool, locative: str = "all", nominative: bool = False
+) -> set[str]:
     """Forms of a (multiword) lemma: each word's forms, combined (bounded cartesian product)."""
     words = phrase.split()
-    per_word = [sorted(_word_forms(w, lang, person=person, locative=locative)) for w in words]
+    per_word = [
+        sorted(_word_forms(w, lang, person=person, locative=locative, nominative=nominative))
+        for w in words
+    ]
     size = 1
     for forms in per_word:
         size *= max(1, len(forms))
@@ -273,6 +287,7 @@ class Tagger:
                     window_after=int(r.get("window_after", 3)),
                     window_before=int(r.get("window_before", 2)),
                     unless_after=tuple(_clean_form(w) for w in _as_list(r.get("unless_after"))),
+                    unless_before=tuple(_clean_form(w) for w in _as_list(r.get("unless_before"))),
                 )
             )
         self._rules = tuple(rules)
@@ -289,6 +304,7 @@ class Tagger:
             if t.get("not"):
                 self._add_group(b, i, t["not"], _NEG, -1, person=False)
         self._signals = tuple(b.signals)
+        self._has_neg = tuple(bool(t.get("not")) for t in raw_tags)
         self._weights = tuple(b.weights)
 
         auto = ahocorasick.Automaton()
@@ -326,8 +342,12 @@ class Tagger:
         for lang, phrases in lemmas.items():
             for phrase in _as_list(phrases):
                 sig = b.signal(phrase, weight)
+                nom: set[str] | None = None
+                if kind == _CTX:
+                    nom = _lemma_forms(phrase, lang, person=person, nominative=True)
                 for form in _lemma_forms(phrase, lang, person=person, locative=locative):
-                    b.add(form, _Entry(tag_i, kind, sig, None, rule))
+                    subject = nom is None or form in nom
+                    b.add(form, _Entry(tag_i, kind, sig, None, rule, subject))
         for item in _as_list(g.get("surface")):
             sig = b.signal(item, weight)
             prefix = item.endswith("*") and len(item) > 1
@@ -351,24 +371,57 @@ class Tagger:
 
     # ------------------------------------------------------------------ matching
 
-    def _context_ok(self, rule: _Rule, low: str, start: int, end: int) -> bool:
-        """A metonym counts when a speech/decision word follows or a cue word precedes it."""
+    def _context_ok(self, e: _Entry, low: str, start: int, end: int) -> int:
+        """Does a metonym mean the state here? 1 yes (a cue), 0 no cue, -1 blocked.
+
+        After-cues (speech/decision verbs) need a form that can be the subject ("Москва
+        заявила", not "посетит Москву ... сообщил"); the word just before may be such a verb
+        in any case ("стверджує Сеул", "звинуватив Москву"); before-cues ("тиск на Москву").
+        """
+        rule = self._rules[e.rule]
         after = [
             w for w in _WORD_RE.findall(low, end, min(len(low), end + 120)) if w not in rule.skip
         ]
         if rule.unless_after and after and after[0].startswith(rule.unless_after):
-            return False
+            return -1
+        raw_before = _WORD_RE.findall(low, max(0, start - 80), start)
+        if rule.unless_before and raw_before and raw_before[-1].startswith(rule.unless_before):
+            return -1
         if not (rule.after or rule.after_words or rule.before or rule.before_words):
-            return True
-        if any(_cue(w, rule.after, rule.after_words) for w in after[: rule.window_after]):
-            return True
-        before = [w for w in _WORD_RE.findall(low, max(0, start - 80), start) if w not in rule.skip]
+            return 1
+        if e.subject and any(
+            _cue(w, rule.after, rule.after_words) for w in after[: rule.window_after]
+        ):
+            return 1
+        before = [w for w in raw_before if w not in rule.skip]
         if rule.window_before <= 0 or not before:
-            return False
-        # inverted order of a quote or headline: "стверджує Сеул", "said Moscow"
+            return 0
         if _cue(before[-1], rule.after, rule.after_words):
-            return True
-        return any(_cue(w, rule.before, rule.before_words) for w in before[-rule.window_before :])
+            return 1
+        window = before[-rule.window_before :]
+        return int(any(_cue(w, rule.before, rule.before_words) for w in window))
+
+    @staticmethod
+    def _paired(
+        low: str,
+        pending: list[tuple[int, int, int, int]],
+        spans: list[tuple[int, int, int, int]],
+    ) -> list[tuple[int, int, int, int]]:
+        """Pending metonyms joined by a conjunction to another entity name count:
+        "між Києвом і Москвою", "Kyiv and Moscow", "Брюсселем та Кремлем"."""
+        by_start: dict[int, list[tuple[int, int, int, int]]] = {}
+        by_end: dict[int, list[tuple[int, int, int, int]]] = {}
+        for q in spans:
+            by_start.setdefault(q[2], []).append(q)
+            by_end.setdefault(q[3], []).append(q)
+        out = []
+        for p in pending:
+            near = [
+                (p[3], k, q) for k in range(p[3] + 2, p[3] + 8) for q in by_start.get(k, ())
+            ] + [(k, p[2], q) for k in range(p[2] - 7, p[2] - 1) for q in by_end.get(k, ())]
+            if any(q[0] != p[0] and low[lo:hi].split() in _CONJUNCTIONS for lo, hi, q in near):
+                out.append(p)
+        return out
 
     def _match(
         self, text: str, entities_only: bool
@@ -384,6 +437,11 @@ class Tagger:
         is_entity = self._is_entity
         pos: list[tuple[int, int, int, int]] = []
         neg: list[tuple[int, int, int]] = []
+        pending: list[tuple[int, int, int, int]] = []  # metonyms without a cue yet
+        partners: list[tuple[int, int, int, int]] = []  # metonyms not checked (tag known already)
+        accepted: set[int] = set()
+        checks: dict[int, int] = {}
+        has_neg = self._has_neg
         for last, (pat_len, form_len, entries) in self._auto.iter(padded):
             start = last - pat_len + 1  # pattern start in padded = form start in text
             end = start + form_len
@@ -397,8 +455,28 @@ class Tagger:
                         continue
                 if e.kind == _NEG:
                     neg.append((e.tag, start, end))
-                elif e.kind == _POS or self._context_ok(self._rules[e.rule], low, start, end):
+                elif e.kind == _POS:
                     pos.append((e.tag, e.signal, start, end))
+                    accepted.add(e.tag)
+                else:
+                    span = (e.tag, e.signal, start, end)
+                    # context checks are the costly part: none once the tag is certain, and
+                    # a bounded number per tag in texts that repeat a city name many times
+                    n = checks.get(e.tag, 0)
+                    if (e.tag in accepted and not has_neg[e.tag]) or n >= _MAX_CONTEXT_CHECKS:
+                        partners.append(span)
+                        continue
+                    checks[e.tag] = n + 1
+                    ok = self._context_ok(e, low, start, end)
+                    if ok > 0:
+                        pos.append(span)
+                        accepted.add(e.tag)
+                    elif ok == 0:
+                        pending.append(span)
+        todo = [p for p in pending if p[0] not in accepted]
+        if todo:
+            spans = [p for p in pos if is_entity[p[0]]] + pending + partners
+            pos += self._paired(low, todo, spans)
         return pos, neg
 
     @staticmethod
@@ -447,6 +525,9 @@ class Tagger:
     def tag_entities(self, text: str) -> list[str]:
         """Entity tags only (the scored part of tagging)."""
         return self._tags(text, entities_only=True)
+
+
+_CONJUNCTIONS = (["і"], ["й"], ["та"], ["и"], ["and"], ["або"], ["или"], ["or"])
 
 
 def _is_latin(word: str) -> bool:
