@@ -90,6 +90,13 @@ _SUBSCRIBE = re.compile(
     r"\b(?:читайте\s+(?:нас|нові|наші|новини|новости|«|\")|підписуйтес[ья]|подписывайтесь|підпишіться"
     r"|подпишитесь|subscribe|follow\s+us|приєднуйтес[ья]|присоединяйтесь|слідкуйте|следите)"
 )
+# Reader-support appeals (lower-cased text): "Ваша підтримка", "support our journalism".
+_APPEAL = re.compile(
+    r"ваша\s+(?:підтримка|поддержка)|вашу\s+(?:підтримку|поддержку)|підтримайте|поддержите"
+    r"|support\s+(?:us|our)|become\s+a\s+(?:member|patron|subscriber)|donat"
+    r"|(?:приєднатис[ья]|приєднуйтес[ья]|присоединиться|присоединяйтесь)\s+до\s+клубу"
+    r"|(?:присоединиться|присоединяйтесь)\s+к\s+клубу"
+)
 _CREDIT = re.compile(
     r"^\W*(?:фото|photo|фото/відео|відео|видео|video|ілюстрація|иллюстрация|скриншот|скріншот"
     r"|колаж|коллаж|getty|reuters|afp|ap|epa|shutterstock|istock)\b"
@@ -254,6 +261,8 @@ def _is_boilerplate(text: str, block: Block | None) -> bool:
     if _SOCIAL.search(low) and (n_words <= 8 or _SUBSCRIBE.search(low) or _SOCIAL2.search(low)):
         return True
     if n_words <= 8 and _SUBSCRIBE.search(low):
+        return True
+    if _APPEAL.search(low):
         return True
     if (
         n_words <= 14
