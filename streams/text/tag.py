@@ -343,7 +343,7 @@ class Tagger:
             for phrase in _as_list(phrases):
                 sig = b.signal(phrase, weight)
                 nom: set[str] | None = None
-                if kind == _CTX:
+                if kind == _CTX and locative == "drop":  # gov_loc/body forms need no subject
                     nom = _lemma_forms(phrase, lang, person=person, nominative=True)
                 for form in _lemma_forms(phrase, lang, person=person, locative=locative):
                     subject = nom is None or form in nom
