@@ -288,6 +288,7 @@ def _matches_furniture(text: str, block: Block | None) -> bool:
         or _CREDIT.search(low)
         or _SOCIAL.search(low)
         or _SUBSCRIBE.search(low)
+        or _APPEAL.search(low)
         or _SEPARATOR.search(text)
         or _TAGLINE.match(text)
     )
@@ -546,7 +547,8 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             u.role = _BOILER_R
             # A one/two-word line that no specific rule claimed may be a subheading of the story.
             u.minor = (
-                _MINOR.match(text) is not None
+                text.count(" ") < 3
+                and _MINOR.match(text) is not None
                 and _PERSON.match(text) is None
                 and not _matches_furniture(text, blk)
             )
