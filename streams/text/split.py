@@ -372,7 +372,8 @@ def _value(u: _Unit, shared: float) -> float:
 
 def _looks_like_digest(free: list[_Unit], total: list[float]) -> bool:
     """No title and the opening paragraphs bind to nothing before them: a list of ledes."""
-    if free[0].long or len(free) < 2:
+    head = free[0]
+    if head.long or head.lower or head.anaphoric or head.weak_anaphoric or len(free) < 4:
         return False
     for i in range(1, min(len(free), 5)):
         u = free[i]

@@ -66,6 +66,16 @@ def test_no_teasers_comes_out_whole() -> None:
     assert res.teasers == []
 
 
+def test_short_item_with_little_word_overlap_is_not_a_digest() -> None:
+    doc = [
+        "Міністерство охорони здоров'я оголосило Тернопіль осередком кору.",
+        "Лікарі радять прищепити дітей другою дозою раніше, ніж зазвичай.",
+    ]
+    res = split_text("\n".join(doc))
+    assert res.lead == doc
+    assert res.teasers == []
+
+
 def test_teaser_block_after_lead_and_repeats_kept() -> None:
     doc = [*UK_LEAD, *UK_TEASERS, *UK_TEASERS[:2]]
     res = split_text("\n".join(doc))
