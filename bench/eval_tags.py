@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.corpus import ROOT, shared_dir
 from streams.text.tag import ENTITY_TAGS, default_tagger
 
-REPO = Path(__file__).resolve().parents[1]
-OWN_GOLD = REPO / "tests" / "data" / "tags_gold.jsonl"
-
-
-def shared_dir() -> Path:
-    """The shared data directory: $NEWS_SHARED_DIR, else ../shared beside the repo."""
-    env = os.environ.get("NEWS_SHARED_DIR")
-    return Path(env) if env else REPO.parent / "shared"
+OWN_GOLD = ROOT / "tests" / "data" / "tags_gold.jsonl"
 
 
 def dev_path() -> Path:

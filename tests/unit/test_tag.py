@@ -6,15 +6,14 @@ Sentences here are the project's own; the shared dev set is read in place (skipp
 from __future__ import annotations
 
 import json
-import os
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.eval_tags import evaluate
+from bench.corpus import shared_dir
+from bench.eval_tags import OWN_GOLD, dev_path, evaluate, load_rows
 from streams.text.tag import (
     ENTITY_TAGS,
     THEME_TAGS,
@@ -26,20 +25,6 @@ from streams.text.tag import (
     tag_entities,
     taxonomy,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-OWN_GOLD = REPO / "tests" / "data" / "tags_gold.jsonl"
-
-
-def _shared() -> Path:
-    env = os.environ.get("NEWS_SHARED_DIR")
-    return Path(env) if env else REPO.parent / "shared"
-
-
-def _rows(path: Path) -> list[dict[str, object]]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
 
 # ---------------------------------------------------------------- API
 
@@ -292,7 +277,7 @@ def test_normalisation_keeps_offsets() -> None:
 
 
 def test_seed_lead_tags() -> None:
-    gold = _shared() / "eval-dev" / "seed.gold.json"
+    gold = shared_dir() / "eval-dev" / "seed.gold.json"
     if not gold.exists():
         pytest.skip(f"shared data not found at {gold.parent} (set NEWS_SHARED_DIR)")
     seed = json.loads(gold.read_text(encoding="utf-8"))
@@ -304,16 +289,16 @@ def test_seed_lead_tags() -> None:
 
 
 def test_own_gold_set() -> None:
-    res = evaluate(_rows(OWN_GOLD))
+    res = evaluate(load_rows(OWN_GOLD))
     assert res["n"] >= 20
     assert res["micro"]["f1"] >= 0.95, res["errors"]
 
 
 def test_dev_set_bar() -> None:
-    path = _shared() / "eval-dev" / "tags.jsonl"
+    path = dev_path()
     if not path.exists():
         pytest.skip(f"shared dev set not found at {path} (set NEWS_SHARED_DIR)")
-    res = evaluate(_rows(path))
+    res = evaluate(load_rows(path))
     assert res["micro"]["f1"] >= 0.93
     assert res["micro"]["precision"] >= 0.93
 
