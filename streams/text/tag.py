@@ -3,7 +3,8 @@
 Why this shape: news text is inflected (uk/ru), so names appear in a dozen forms. Lemmatising every
 word at run time is slow; instead every listed lemma is expanded ONCE into all its word forms with
 pymorphy3 and all forms of all tags go into a single automaton that scans the normalised text in one
-pass. Word-boundary, case, context and negative checks run only on the few hits.
+pass. Word boundaries are part of the patterns (" form "); case, context and negative checks run
+only on the few hits.
 
 Entity tags say who/where a text names; theme tags say what it is about and need several distinct
 signals (``min_score``; ``core`` words weigh 2), so one stray word does not make a story "sport".
@@ -52,10 +53,8 @@ _APOSTROPHES = "’ʼ`‘′´"  # uk spells the apostrophe many ways
 # combining stress mark of Russian/Ukrainian learner texts ("Украи́на").
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0301"
 _WORD_RE = re.compile(r"[\w']+")
-_MAX_PRODUCT = 4000
-_MAX_CONTEXT_CHECKS = (
-    8  # per tag and text  # bound on the cartesian product of a multiword name's forms
-)
+_MAX_PRODUCT = 4000  # bound on the cartesian product of a multiword name's forms
+_MAX_CONTEXT_CHECKS = 8  # per tag and text: a city named 30 times costs 8 context checks
 
 # kinds of automaton entries
 _POS, _CTX, _NEG = 0, 1, 2
@@ -138,6 +137,9 @@ def normalize_for_tagging(text: str) -> str:
     """Lowercase, separators to spaces, one apostrophe, ё→е; the length of text is kept.
 
     Only C-level str methods: a per-character translate costs more than the whole automaton scan.
+    Not streams.text.normalize.normalize: that one (for hashing) collapses whitespace and applies
+    NFKC, which moves offsets, and the case-sensitive forms ("US", "Альянс") are checked against
+    the original text at the offsets of a hit.
     """
     low = text.lower()
     if len(low) != len(text):  # rare: a char whose lowercase is longer ("İ"); keep it as it is
