@@ -60,16 +60,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {exc}", file=sys.stderr)
         return 0
     teaser, lead, paras = inputs(seed)
-    cache = getattr(fp, "_hash_cache", None)
+    caches = [
+        c for n in ("_hash_cache", "_hi", "_lo") if isinstance(c := getattr(fp, n, None), dict)
+    ]
+
+    def clear() -> None:
+        for c in caches:
+            c.clear()
 
     def sig(text: str) -> Callable[[], object]:
-        if args.cold and cache is not None:
-            return lambda: (cache.clear(), fp.signature(text))
-        return lambda: fp.signature(text)
+        def run() -> object:
+            if args.cold:
+                clear()
+            return fp.signature(text)
+
+        return run
 
     def item() -> None:
-        if args.cold and cache is not None:
-            cache.clear()
+        if args.cold:
+            clear()
         for p in paras:
             fp.signature(p)
 

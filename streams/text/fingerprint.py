@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import heapq
-import itertools
+import operator
 import re
 import struct
 from collections.abc import Sequence
@@ -57,11 +57,16 @@ LEN_RATIO_MIN = 0.8  # complete texts: shorter/longer token count (a headline is
 CONTAIN_MIN = 0.8  # share of a truncated text's prefix tokens found in order in the other text
 CONTAIN_MIN_TOKENS = 5  # a truncated text needs this many kept tokens to be matched by prefix
 
-_MASK64 = (1 << 64) - 1
+_MASK30 = (1 << 30) - 1
 _MASK_TOKEN = "#"
 _DIGIT = re.compile(r"\d")
-_hash_cache: dict[str, int] = {}
+# Per-token hash halves, memoised (news vocabulary is Zipfian, most lookups hit): token ->
+# bits 34..63 (``_hi``: unigram feature, its top 16 bits are the prefix hash) and bits 0..29
+# (``_lo``: mixed into bigrams) of xxh3_64 of the masked token. Bounded: cleared when full.
+_hi: dict[str, int] = {}
+_lo: dict[str, int] = {}
 _HASH_CACHE_MAX = 200_000
+_PREFIX_SHIFT = (14,) * PREFIX_LEN  # hi >> 14 = the top 16 bits of the 64-bit token hash
 
 
 def _utf8(text: str) -> bytes:
@@ -69,15 +74,30 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def _thash(tok: str) -> int:
-    """64-bit hash of the *masked* token, memoised: news vocabulary is Zipfian, most lookups hit."""
-    h = _hash_cache.get(tok)
-    if h is None:
-        if len(_hash_cache) >= _HASH_CACHE_MAX:
-            _hash_cache.clear()
-        h = xxhash.xxh3_64_intdigest(_utf8(_mask_one(tok)))
-        _hash_cache[tok] = h
-    return h
+def _learn(toks: list[str]) -> None:
+    """Hash the tokens of *toks* not yet in the cache."""
+    if len(_hi) + len(toks) > _HASH_CACHE_MAX:
+        _hi.clear()
+        _lo.clear()
+    hi, lo = _hi, _lo
+    for tok in toks:
+        if tok not in hi:
+            h = xxhash.xxh3_64_intdigest(_utf8(_mask_one(tok)))
+            hi[tok] = h >> 34
+            lo[tok] = h & _MASK30
+
+
+def _lookup(head: list[str]) -> tuple[Sequence[int], Sequence[int]]:
+    """(hi, lo) hash halves of every token of *head*, from the cache (hashing the new ones)."""
+    if len(head) < 2:
+        _learn(head)
+        return [_hi[t] for t in head], [_lo[t] for t in head]
+    get = operator.itemgetter(*head)  # one C call for all lookups
+    try:
+        return get(_hi), get(_lo)
+    except KeyError:
+        _learn(head)
+        return get(_hi), get(_lo)
 
 
 def _mask_one(tok: str) -> str:
@@ -86,34 +106,58 @@ def _mask_one(tok: str) -> str:
 
 def _mask(toks: list[str]) -> list[str]:
     """Mask every token containing a digit: dates and figures get edited between re-publications."""
+    joined = "".join(toks)
+    if joined.isalpha() or not _DIGIT.search(joined):
+        return toks
     return [_mask_one(t) for t in toks]
 
 
-def _sketch(hashes: list[int], k: int = SKETCH_K) -> tuple[int, ...]:
-    """Bottom-k MinHash over word unigrams and bigrams, values cut to 32 bits.
+def _sketch(his: Sequence[int], los: Sequence[int], k: int = SKETCH_K) -> tuple[int, ...]:
+    """Bottom-k MinHash over word unigrams and bigrams, values of 30 bits.
 
-    Only the first ``SKETCH_TOKENS`` tokens count: two units sharing that many opening words are the
-    same story, and it bounds the cost on long leads.
+    Unigram feature: bits 34..63 of the token hash; bigram (a, b): hi(a) XOR lo(b), order-sensitive
+    and uniform because the two halves are independent bits. C-level map/heapify and k pops: no
+    Python loop per token (30-bit values are single-digit ints, the cheapest to compare).
     """
-    hs = hashes[:SKETCH_TOKENS]
-    feats = {h >> 32 for h in hs}
-    # Bigram value (2a + b) mod 2^64: uniform because a and b are, order-sensitive, and three int
-    # ops instead of a hash call (the sketch loop is the hot spot of signature()).
-    feats.update([((a << 1) + b & _MASK64) >> 32 for a, b in itertools.pairwise(hs)])
-    return tuple(sorted(feats)[:k])
+    if len(his) <= 64:  # short texts: one C sort beats the heap pops
+        return tuple(sorted({*his, *map(operator.xor, his, los[1:])})[:k])
+    feats = [*his, *map(operator.xor, his, los[1:])]
+    heapq.heapify(feats)
+    pop = heapq.heappop
+    out: list[int] = []
+    last = -1
+    while feats and len(out) < k:
+        x = pop(feats)
+        if x != last:  # a repeated unigram/bigram is one feature
+            out.append(x)
+            last = x
+    return tuple(out)
 
 
 def _key0(masked: list[str]) -> str:
-    return xxhash.xxh3_64_hexdigest(_utf8("\x1f".join(masked[:KEY0_TOKENS])))
+    return xxhash.xxh3_64_hexdigest(_utf8("\x1f".join(masked)))
 
 
-def _key1(masked: list[str], hashes: list[int]) -> str:
-    # Longest first (long words are rare, so the key is selective), hash breaks ties so the
-    # choice does not depend on token order.
-    cands = sorted(
-        {(-len(t), h, t) for t, h in zip(masked, hashes, strict=False) if t != _MASK_TOKEN}
-    )
-    picked = sorted(t for _, _, t in cands[:KEY1_PICK])
+def _key1(window: list[str]) -> str:
+    """The KEY1_PICK longest distinct unmasked tokens (ties: lower hash, then text), sorted."""
+    cands = set(window)
+    if not "".join(cands).isalpha() and _DIGIT.search("".join(cands)):
+        cands = {t for t in cands if _mask_one(t) != _MASK_TOKEN}
+    # Longest first. The stable sort by length alone decides the pick unless a group of equal
+    # length crosses the cut; then that group (and only it) is ordered by hash.
+    order = sorted(cands, key=len, reverse=True)
+    n = KEY1_PICK
+    if len(order) > n and len(order[n]) == len(order[n - 1]):
+        size = len(order[n])
+        start = n - 1
+        while start and len(order[start - 1]) == size:
+            start -= 1
+        end = n + 1
+        while end < len(order) and len(order[end]) == size:
+            end += 1
+        hi = _hi
+        order[start:end] = sorted(order[start:end], key=lambda t: (hi[t], t))
+    picked = sorted(order[:n])
     return xxhash.xxh3_64_hexdigest(_utf8("\x1f".join(picked) + "\x1e1"))
 
 
@@ -170,19 +214,18 @@ def signature(text: str) -> Signature:
     toks = tokens(norm)
     if trunc and len(toks) > 1:
         # The last word of a cut teaser may itself be cut ("Національного ба…").
-        toks = toks[:-1]
-    get = _hash_cache.get
-    hashes = [get(t) or _thash(t) for t in toks]
-    masked = _mask(toks[:KEY1_WINDOW])  # only the keys need the strings
-    prefix = tuple(h >> 48 for h in hashes[:PREFIX_LEN])
-    keys = (_key0(masked), _key1(masked, hashes))
+        toks.pop()
+    # Only the first SKETCH_TOKENS tokens feed the sketch (bounds the cost of long leads); the
+    # prefix and the keys use fewer.
+    head = toks[:SKETCH_TOKENS] if len(toks) > SKETCH_TOKENS else toks
+    his, los = _lookup(head)
     return Signature(
         exact=xxhash.xxh3_64_intdigest(_utf8(norm)),
         ntokens=len(toks),
         truncated=trunc,
-        sketch=_sketch(hashes),
-        prefix=prefix,
-        keys=keys[:STAGES],
+        sketch=_sketch(his, los),
+        prefix=tuple(map(operator.rshift, his[:PREFIX_LEN], _PREFIX_SHIFT)),
+        keys=(_key0(_mask(toks[:KEY0_TOKENS])), _key1(toks[:KEY1_WINDOW]))[:STAGES],
     )
 
 
