@@ -66,6 +66,10 @@ _DIGIT = re.compile(r"\d")
 _hi: dict[str, int] = {}
 _lo: dict[str, int] = {}
 _HASH_CACHE_MAX = 200_000
+# Whole-text memo of signature(): at most _MEMO_MAX texts of <= _MEMO_TEXT_MAX chars (~3 MB).
+_memo: dict[str, Signature] = {}
+_MEMO_MAX = 2048
+_MEMO_TEXT_MAX = 600
 _PREFIX_SHIFT = (14,) * PREFIX_LEN  # hi >> 14 = the top 16 bits of the 64-bit token hash
 
 
@@ -155,8 +159,8 @@ def _key1(window: list[str]) -> str:
         end = n + 1
         while end < len(order) and len(order[end]) == size:
             end += 1
-        hi = _hi
-        order[start:end] = sorted(order[start:end], key=lambda t: (hi[t], t))
+        # By text first so that equal hashes (never seen, 30 bits) still order deterministically.
+        order[start:end] = sorted(sorted(order[start:end]), key=_hi.__getitem__)
     picked = sorted(order[:n])
     return xxhash.xxh3_64_hexdigest(_utf8("\x1f".join(picked) + "\x1e1"))
 
@@ -208,7 +212,22 @@ class Signature:
 
 
 def signature(text: str) -> Signature:
-    """Signature of one unit (lead or teaser); deterministic across processes."""
+    """Signature of one unit (lead or teaser); deterministic across processes.
+
+    Short texts (teasers, headlines: they repeat verbatim across the pages of a site) are memoised
+    in a bounded table; the signature is immutable, so a hit returns the same object.
+    """
+    sig = _memo.get(text)
+    if sig is None:
+        sig = _compute(text)
+        if len(text) <= _MEMO_TEXT_MAX:
+            if len(_memo) >= _MEMO_MAX:
+                _memo.clear()
+            _memo[text] = sig
+    return sig
+
+
+def _compute(text: str) -> Signature:
     norm = normalize(text)
     trunc = is_truncated(text)
     toks = tokens(norm)
@@ -234,9 +253,8 @@ def jaccard(a: Sequence[int], b: Sequence[int], k: int = SKETCH_K) -> float:
     if not a or not b:
         return 1.0 if not a and not b else 0.0
     sa, sb = set(a), set(b)
-    union = heapq.nsmallest(k, sa | sb)
-    both = sum(1 for x in union if x in sa and x in sb)
-    return both / len(union)
+    union = sorted(sa | sb)[:k]
+    return len(sa.intersection(sb, union)) / len(union)
 
 
 def containment(short: Sequence[int], long: Sequence[int]) -> float:
