@@ -126,12 +126,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     s = _settings(args)
     (s.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     tag("warm up: the taxonomy automaton is built once, before the first record")
+    asyncio.run(_create_internal_topics(s))
     pipeline = build(s, tag_ids())
     register(pipeline)
     setup_prometheus_sensors(pipeline.app, name_prefix="faust")  # stable across NEWS_APP_ID
     worker = Worker(pipeline.app, loglevel=s.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
     return 0  # pragma: no cover  (execute_from_commandline exits)
+
+
+async def _create_internal_topics(s: settings_mod.Settings) -> None:
+    from streams.admin import create_topics, wait_for_broker
+    from streams.pipeline.app import internal_topics
+
+    await wait_for_broker(s.bootstrap_servers, timeout=60)
+    for name, configs in internal_topics(s).items():
+        await create_topics(
+            s.bootstrap_servers,
+            [name],
+            partitions=s.partitions,
+            replication_factor=s.replication_factor,
+            configs=configs or None,
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

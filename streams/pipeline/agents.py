@@ -59,12 +59,9 @@ def _register_split(p: Pipeline) -> None:
                 )
                 continue
             PROCESS_SECONDS.observe(time.perf_counter() - started)
-            origin = f"{event.message.partition}:{event.message.offset}"
             for unit in units:
                 UNITS.labels(unit.kind).inc()
-                value = unit.to_json()
-                value["origin"] = origin
-                await p.units[0].send(key=unit.sig.keys[0], value=value)
+                await p.units[0].send(key=unit.sig.keys[0], value=unit.to_json())
 
 
 def _register_stage(p: Pipeline, stage: int) -> None:
@@ -76,43 +73,24 @@ def _register_stage(p: Pipeline, stage: int) -> None:
     @p.app.agent(p.units[stage], name=f"{p.settings.app_id}.dedup-s{stage}")
     async def dedup(stream: Any) -> None:
         async for event in stream.events():
-            value = dict(event.value)
-            origin = value.pop("origin", "")
-            unit = Unit.from_json(value)
-            key = unit.sig.keys[stage]
-            windows = table[key]
+            unit = Unit.from_json(event.value)
+            windows = table[unit.sig.keys[stage]]
             current_range = window.current(unit.ts)
-            current = list(windows[current_range])
-            previous = list(windows[window.current(unit.ts - size)])
-            bucket = [Seen.from_json(entry[0]) for entry in previous + current]
-            match = find_duplicate(unit.sig, bucket, unit.ts, size)
-            if match is not None:
-                if match.event_id == unit.event_id and _same_origin(previous + current, origin):
-                    # Our own entry: this record is being replayed after a crash (at-least-once);
-                    # go on so the event is surely emitted (consumers drop it by event_id).
-                    pass
-                else:
-                    DUPLICATES.labels(str(stage)).inc()
-                    continue
-            else:
-                kept = prune(
-                    [Seen.from_json(e[0]) for e in current]
-                    + [Seen(unit.event_id, unit.sig, unit.ts)],
-                    unit.ts,
-                    size,
-                )
-                origins = {Seen.from_json(e[0]).event_id: e[1] for e in current}
-                origins[unit.event_id] = origin
-                windows[current_range] = [[s.to_json(), origins.get(s.event_id, "")] for s in kept]
+            current = [Seen.from_json(e) for e in windows[current_range]]
+            previous = [Seen.from_json(e) for e in windows[window.current(unit.ts - size)]]
+            # A unit meeting its own entry (same event_id) is a replay: Faust re-reads records
+            # after a restart or rebalance. Dropping it keeps "none twice"; see README, Recovery.
+            if find_duplicate(unit.sig, previous + current, unit.ts, size) is not None:
+                DUPLICATES.labels(str(stage)).inc()
+                continue
+            # Send first, then record: if the agent is stopped in between, the replay finds no
+            # entry and sends again (a repeat with the same event_id), rather than losing it.
             if last:
                 await _emit(p, unit)
             else:
-                value["origin"] = origin
-                await p.units[stage + 1].send(key=unit.sig.keys[stage + 1], value=value)
-
-
-def _same_origin(entries: list[Any], origin: str) -> bool:
-    return bool(origin) and any(len(e) > 1 and e[1] == origin for e in entries)
+                await p.units[stage + 1].send(key=unit.sig.keys[stage + 1], value=event.value)
+            kept = prune([*current, Seen(unit.event_id, unit.sig, unit.ts)], unit.ts, size)
+            windows[current_range] = [s.to_json() for s in kept]
 
 
 async def _emit(p: Pipeline, unit: Unit) -> None:

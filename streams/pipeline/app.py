@@ -32,6 +32,29 @@ class Pipeline:
     tag_topics: dict[str, TopicT]
 
 
+def changelog_topic(settings: Settings, stage: int) -> str:
+    """Faust's name for the changelog of dedup table ``stage`` (``<app>-<table>-changelog``)."""
+    return f"{settings.app_id}-dedup-s{stage}-changelog"
+
+
+def internal_topics(settings: Settings) -> dict[str, dict[str, str]]:
+    """Internal topics with their configs, created before the worker subscribes.
+
+    Faust declares them itself too, but a consumer that subscribes before a topic exists ignores
+    it until the next metadata refresh (minutes), stalling a fresh deployment; so the worker
+    creates them first. Changelogs are compacted and, as windowed-table changelogs, also expire.
+    """
+    retention_ms = str(int(dedup_expires(settings) * 1000))
+    out: dict[str, dict[str, str]] = {}
+    for stage in range(STAGES):
+        out[topics.units_topic(settings.app_id, stage)] = {}
+        out[changelog_topic(settings, stage)] = {
+            "cleanup.policy": "compact,delete",
+            "retention.ms": retention_ms,
+        }
+    return out
+
+
 def _unit_time(event: Any) -> float:
     """Windows follow the unit's event time (publication), not the Kafka record time."""
     return float(event.value["ts"])
