@@ -54,9 +54,7 @@ def seed_like_texts(n: int, *, seed: int = 7, teasers: int = 14) -> Iterator[str
     """``n`` plain-text items shaped like the seed: headline, lead paragraphs, teaser block."""
     rng = random.Random(seed)
     pool = [
-        [p for p in row["text"].split("\n") if len(p) > 40]
-        for row in excerpts()
-        if row.get("text")
+        [p for p in row["text"].split("\n") if len(p) > 40] for row in excerpts() if row.get("text")
     ]
     pool = [paras for paras in pool if len(paras) >= 3]
     ledes = [paras[0] for paras in pool]

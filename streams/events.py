@@ -29,7 +29,8 @@ HEADERS: list[tuple[str, bytes]] = [
 @cache
 def schema() -> dict[str, Any]:
     text = resources.files("streams.schemas").joinpath(f"event.v{SCHEMA_MAJOR}.json").read_text()
-    return json.loads(text)  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 @cache

@@ -5,7 +5,7 @@ Kept apart from the event schema: raw items are internal, events are the public 
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import orjson
 import xxhash
@@ -74,4 +74,4 @@ def decode(data: bytes | None) -> RawItem:
         if obj.get(key) is not None and not isinstance(obj[key], str):
             raise InvalidRecord(f"field {key!r} must be a string or null")
         obj.setdefault(key, None)
-    return obj  # type: ignore[no-any-return]
+    return cast(RawItem, obj)

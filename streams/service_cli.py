@@ -159,7 +159,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_serve_feeds(args: argparse.Namespace) -> int:
     from streams.feeds.devserver import main as devserver_main
 
-    return int(devserver_main(["--port", str(args.port)]) or 0)
+    devserver_main(["--port", str(args.port)])
+    return 0
 
 
 def add_commands(sub: Any) -> None:

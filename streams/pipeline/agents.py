@@ -67,6 +67,7 @@ def _register_split(p: Pipeline) -> None:
 def _register_stage(p: Pipeline, stage: int) -> None:
     table = p.dedup[stage]
     window = table.table.window
+    assert window is not None  # a tumbling table always has one
     size = p.settings.dedup_window_s
     last = stage == STAGES - 1
 

@@ -7,7 +7,6 @@ run several isolated apps against one broker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import faust
 from faust.types import TopicT
@@ -55,11 +54,6 @@ def internal_topics(settings: Settings) -> dict[str, dict[str, str]]:
     return out
 
 
-def _unit_time(event: Any) -> float:
-    """Windows follow the unit's event time (publication), not the Kafka record time."""
-    return float(event.value["ts"])
-
-
 def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
     app = faust.App(
         settings.app_id,
@@ -102,9 +96,7 @@ def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
             schema=faust.Schema(key_serializer="json", value_serializer="json"),
             partitions=settings.partitions,
             help=f"Dedup stage {stage}: stage key -> recently first-seen units (Seen.to_json).",
-        )
-        .tumbling(settings.dedup_window_s, expires=dedup_expires(settings))
-        .relative_to(_unit_time)
+        ).tumbling(settings.dedup_window_s, expires=dedup_expires(settings))
         for stage in range(STAGES)
     ]
     return Pipeline(app, settings, raw, dlq, events, units, dedup, tag_topics)
