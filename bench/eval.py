@@ -1,0 +1,144 @@
+"""One command for the text core's quality: ``python -m bench.eval`` (or ``make eval``).
+
+Runs, against ``../shared/eval-dev/`` (read in place) and the repository's own ``tests/data/``:
+split precision/recall/F1 (lead and teasers, with trafilatura's scores and speed beside ours),
+tag micro and per-tag precision/recall/F1, dedup pairwise precision/recall/F1 (the Deduplicator
+alone, and end to end through ``news-streams process --all`` as the README defines it). Prints a
+summary against the bars and writes ``bench/results/eval.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bench import eval_dedup, eval_split, eval_tags
+from bench.corpus import ROOT, SharedMissing, shared_dir
+
+RESULTS = ROOT / "bench" / "results"
+BARS = {"split lead F1": 0.97, "split teaser F1": 0.97, "dedup F1": 0.95, "entity micro-F1": 0.93}
+
+
+def _section(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(0, 70 - len(title)), flush=True)
+
+
+def dedup_via_process(path: Path) -> dict[str, Any]:
+    """Pairwise P/R/F1 of ``news-streams process --jsonl --all`` links on the dedup gold set."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows.sort(key=lambda r: (r["published"], r["id"]))
+    stdin = "\n".join(
+        json.dumps({"id": r["id"], "text": r["text"], "published": r["published"]}) for r in rows
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "process", "--jsonl", "--all"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"process failed: {proc.stderr[-2000:]}")
+    owner: dict[str, str] = {}  # event id -> input id
+    root: dict[str, str] = {}  # input id -> input id of its first-seen root
+    for line in proc.stdout.splitlines():
+        out = json.loads(line)
+        item = out["item_id"]
+        owner.setdefault(out["event_id"], item)
+        if "duplicate_of" in out:
+            first = owner.get(out["duplicate_of"], item)
+            root[item] = root.get(first, first)
+        else:
+            root.setdefault(item, item)
+    for r in rows:
+        root.setdefault(r["id"], r["id"])
+    pred = _pairs(_groups(root).values())
+    gold_groups: dict[Any, list[str]] = defaultdict(list)
+    for r in rows:
+        gold_groups[r["cluster"]].append(r["id"])
+    gold = _pairs(gold_groups.values())
+    tp = len(pred & gold)
+    p = tp / len(pred) if pred else 1.0
+    rc = tp / len(gold) if gold else 1.0
+    return {
+        "precision": p,
+        "recall": rc,
+        "f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
+        "pred_pairs": len(pred),
+        "gold_pairs": len(gold),
+    }
+
+
+def _groups(root: dict[str, str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for item, first in root.items():
+        groups[first].append(item)
+    return groups
+
+
+def _pairs(groups: Any) -> set[tuple[str, str]]:
+    return {tuple(sorted(p)) for g in groups for p in itertools.combinations(g, 2)}  # type: ignore[misc]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", type=Path, default=RESULTS / "eval.json")
+    args = parser.parse_args(argv)
+    dev = shared_dir() / "eval-dev"
+    if not dev.is_dir():
+        print(f"skipped: {dev} not found (set NEWS_SHARED_DIR)", file=sys.stderr)
+        return 0
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {}
+    try:
+        _section("split (lead / teasers), trafilatura beside ours")
+        eval_split.main(["--json", str(RESULTS / "eval-split.json")])
+        out["split"] = json.loads((RESULTS / "eval-split.json").read_text())
+        _section("tags (18 entity tags)")
+        eval_tags.main(["--json", str(RESULTS / "eval-tags.json")])
+        out["tags"] = json.loads((RESULTS / "eval-tags.json").read_text())
+        _section("dedup (Deduplicator on signatures)")
+        eval_dedup.main(["--json", str(RESULTS / "eval-dedup.json")])
+        out["dedup"] = json.loads((RESULTS / "eval-dedup.json").read_text())
+        _section("dedup end to end (news-streams process --all)")
+        out["dedup_process"] = dedup_via_process(dev / "dedup.jsonl")
+        d = out["dedup_process"]
+        print(f"P={d['precision']:.3f} R={d['recall']:.3f} F1={d['f1']:.3f}")
+    except SharedMissing as exc:
+        print(f"skipped: {exc}", file=sys.stderr)
+        return 0
+    split_all = out["split"]["dev"]["all"]
+    traf = out["split"]["trafilatura_dev_html"]
+    figures = {
+        "split lead F1": split_all["lead"]["f1"],
+        "split teaser F1": split_all["teasers"]["f1"],
+        "dedup F1": out["dedup_process"]["f1"],
+        "entity micro-F1": out["tags"]["sets"]["tags.jsonl"]["micro"]["f1"],
+    }
+    _section("summary (dev set)")
+    failed = 0
+    for name, value in figures.items():
+        bar = BARS[name]
+        ok = value >= bar
+        failed += not ok
+        print(f"{name:18} {value:6.3f}   bar {bar:.2f}   {'ok' if ok else 'BELOW BAR'}")
+    print(
+        f"trafilatura on the HTML items: lead F1 {traf['lead']['f1']:.3f}, teasers none; "
+        f"{traf['items_per_s']:.0f} items/s vs ours {traf['ours_items_per_s']:.0f} "
+        f"({traf['speedup']:.1f}x)"
+    )
+    out["summary"] = figures
+    args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"written {args.json}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
