@@ -84,7 +84,7 @@ def _groups(root: dict[str, str]) -> dict[str, list[str]]:
 
 
 def _pairs(groups: Any) -> set[tuple[str, str]]:
-    return {tuple(sorted(p)) for g in groups for p in itertools.combinations(g, 2)}  # type: ignore[misc]
+    return {(min(a, b), max(a, b)) for g in groups for a, b in itertools.combinations(g, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
