@@ -136,11 +136,23 @@ class _Builder:
 def normalize_for_tagging(text: str) -> str:
     """Lowercase, separators to spaces, one apostrophe, ё→е; the length of text is kept.
 
-    Only C-level str methods: a per-character translate costs more than the whole automaton scan.
     Not streams.text.normalize.normalize: that one (for hashing) collapses whitespace and applies
     NFKC, which moves offsets, and the case-sensitive forms ("US", "Альянс") are checked against
     the original text at the offsets of a hit.
+
+    Every step maps one char to one char, so for text that cp1251 can encode (nearly all uk/ru/en
+    news) the whole normalisation is one byte-table translate (_CP_TABLE, built from
+    _normalize_slow itself); a per-char str.translate would cost more than the automaton scan.
     """
+    try:
+        raw = text.encode("cp1251")
+    except UnicodeEncodeError:
+        return _normalize_slow(text)
+    return raw.translate(_CP_TABLE).decode("cp1251")
+
+
+def _normalize_slow(text: str) -> str:
+    """normalize_for_tagging with C-level str methods only, for text outside cp1251."""
     low = text.lower()
     if len(low) != len(text):  # rare: a char whose lowercase is longer ("İ"); keep it as it is
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -151,6 +163,25 @@ def normalize_for_tagging(text: str) -> str:
     if _OTHER.search(low):
         low = _OTHER.sub(" ", low)
     return low
+
+
+def _cp_table() -> bytes:
+    """byte -> byte: _normalize_slow of each cp1251 char (one char, always in cp1251 again).
+
+    Valid because every step is per char there: no cp1251 char lowercases to several chars or
+    depends on its neighbours (Greek final sigma is not in cp1251).
+    """
+    table = bytearray(range(256))
+    for i in range(256):
+        try:
+            ch = bytes([i]).decode("cp1251")
+        except UnicodeDecodeError:  # 0x98: never produced by encode
+            continue
+        out = _normalize_slow(ch).encode("cp1251")
+        if len(out) != 1:
+            raise AssertionError(f"cp1251 char {ch!r} normalises to {out!r}")
+        table[i] = out[0]
+    return bytes(table)
 
 
 def _visible(text: str) -> str:
@@ -167,6 +198,9 @@ def _unify(text: str) -> str:
     if "ё" in text or "Ё" in text:
         text = text.replace("ё", "е").replace("Ё", "Е")
     return text
+
+
+_CP_TABLE = _cp_table()
 
 
 def _cased_form(form: str) -> str:
