@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -65,9 +66,22 @@ _MARKER = (
 )
 _MARKER_ONLY = re.compile(rf"^\W*(?:{_MARKER})\W*$", _I)
 _MARKER_PREFIX = re.compile(rf"^\W*(?:{_MARKER})\s*(?::|[-–—»>|]|\.{{3}}|…)?\s+(?=\S)", _I)
+# The same, for folded text (see _fold): case-folding regexes are several times slower.
+_MARKER_ONLY_L = re.compile(rf"^\W*(?:{_MARKER})\W*$")
+_MARKER_PREFIX_L = re.compile(rf"^\W*(?:{_MARKER})\s*(?::|[-–—»>|]|\.{{3}}|…)?\s+(?=\S)")
+# Patterns ending in _L below are matched case-sensitively against _fold(text), which is what
+# the re module's IGNORECASE does for their (lower-case ASCII/Cyrillic) literals, only faster.
+# Re's case-insensitive equivalences that str.lower() does not produce (Python 3.11 re/_casefix):
+_FOLD = str.maketrans(
+    {
+        "\u0130": "i", "\u0131": "i", "\u017f": "s", "\u1c80": "в", "\u1c81": "д", "\u1c82": "о",
+        "\u1c83": "с", "\u1c84": "т", "\u1c85": "т", "\u1c86": "ъ", "\u1c87": "ѣ",
+    }
+)  # fmt: skip
+_NEEDS_FOLD = re.compile("[\u0130\u0131\u017f\u1c80-\u1c87]")
 
 # Lines that are page furniture, not text of any story.
-_BOILER = re.compile(
+_BOILER_L = re.compile(
     r"^\W*(?:"
     r"реклама|advertisement|ad|sponsored|партнерський\s+матеріал|на\s+правах\s+реклами"
     r"|коментар[іi]?|комментарии|comments?|коментарів\s+немає|комментариев\s+нет|no\s+comments"
@@ -79,17 +93,24 @@ _BOILER = re.compile(
     r"|підтримати|поддержать|support\s+us|donate"
     r"|читати\s+(?:українською|російською|англійською)|читать\s+(?:на\s+)?(?:русском|украинском).*"
     r"|читать\s+новость\s+на\s+\w+|читати\s+новину\s+\w+\s*\w*|read\s+in\s+\w+"
-    r")\W*$",
-    _I,
+    r")\W*$"
 )
 _SOCIAL = re.compile(
     r"\b(?:telegram|телеграм\w*|viber|facebook|instagram|youtube|twitter|tiktok|whatsapp)\b"
 )
 _SOCIAL2 = re.compile(_SOCIAL.pattern + r".*" + _SOCIAL.pattern)  # two networks named
+_SOCIAL_WORDS = (
+    "telegram", "телеграм", "viber", "facebook", "instagram", "youtube", "twitter", "tiktok",
+    "whatsapp",
+)  # fmt: skip
 _SUBSCRIBE = re.compile(
     r"\b(?:читайте\s+(?:нас|нові|наші|новини|новости|«|\")|підписуйтес[ья]|подписывайтесь|підпишіться"
     r"|подпишитесь|subscribe|follow\s+us|приєднуйтес[ья]|присоединяйтесь|слідкуйте|следите)"
 )
+_SUBSCRIBE_WORDS = (
+    "читайте", "підписуйтес", "подписывайтесь", "підпишіться", "подпишитесь", "subscribe",
+    "follow", "приєднуйтес", "присоединяйтесь", "слідкуйте", "следите",
+)  # fmt: skip
 # Reader-support appeals (lower-cased text): "Ваша підтримка", "support our journalism".
 _APPEAL = re.compile(
     r"ваша\s+(?:підтримка|поддержка)|вашу\s+(?:підтримку|поддержку)|підтримайте|поддержите"
@@ -97,30 +118,36 @@ _APPEAL = re.compile(
     r"|(?:приєднатис[ья]|приєднуйтес[ья]|присоединиться|присоединяйтесь)\s+до\s+клубу"
     r"|(?:присоединиться|присоединяйтесь)\s+к\s+клубу"
 )
-_CREDIT = re.compile(
-    r"^\W*(?:фото|photo|фото/відео|відео|видео|video|ілюстрація|иллюстрация|скриншот|скріншот"
+_APPEAL_WORDS = ("ваш", "підтримайте", "поддержите", "support", "become", "donat", "клубу")
+# Photo credits, "5 хв читання" (lower-cased text). Split in three: an unanchored search with
+# alternatives is slow in `re`, so the anchored parts are matched and the rest pre-filtered.
+_CREDIT_HEAD = re.compile(
+    r"\W*(?:фото|photo|фото/відео|відео|видео|video|ілюстрація|иллюстрация|скриншот|скріншот"
     r"|колаж|коллаж|getty|reuters|afp|ap|epa|shutterstock|istock)\b"
-    r"|\b(?:фото|photo)\s*:|©|\(c\)\s|з\s+відкритих\s+джерел|из\s+открытых\s+источников"
-    r"|подробнее\s+читайте|докладніше\s+читайте"
-    r"|^\d+\s*(?:хв|хвилин\w*|мин\w*|min\w*)\.?\s*(?:читати|читання|чтения|читать|read)"
 )
-_DATEISH = re.compile(
+_CREDIT_ANY = re.compile(
+    r"\b(?:фото|photo)\s*:|©|\(c\)\s|з\s+відкритих\s+джерел|из\s+открытых\s+источников"
+    r"|подробнее\s+читайте|докладніше\s+читайте"
+)
+_CREDIT_ANY_WORDS = ("фото", "photo", "©", "(c)", "відкритих", "открытых", "читайте")
+_CREDIT_READ = re.compile(
+    r"\d+\s*(?:хв|хвилин\w*|мин\w*|min\w*)\.?\s*(?:читати|читання|чтения|читать|read)"
+)
+_DATEISH_L = re.compile(
     r"^[\W\d]*(?:(?:понеділок|вівторок|середа|четвер|п[’']ятниця|субота|неділя|понедельник|вторник"
     r"|среда|четверг|пятница|суббота|воскресенье|monday|tuesday|wednesday|thursday|friday|saturday"
     r"|sunday|сьогодні|сегодня|вчора|вчера|today|yesterday|updated|оновлено|обновлено|\w{3,9}\s+\d{4}"
     r"|січ\w*|лют\w*|берез\w*|квіт\w*|трав\w*|черв\w*|лип\w*|серп\w*|верес\w*|жовт\w*|листоп\w*"
     r"|груд\w*|январ\w*|феврал\w*|март\w*|апрел\w*|ма[йя]\w*|июн\w*|июл\w*|август\w*|сентябр\w*"
     r"|октябр\w*|ноябр\w*|декабр\w*|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*"
-    r"|oct\w*|nov\w*|dec\w*|в|о|at|min|хв|мин|год|ч)[\W\d]*)*$",
-    _I,
+    r"|oct\w*|nov\w*|dec\w*|в|о|at|min|хв|мин|год|ч)[\W\d]*)*$"
 )
 # "газ, плита" / "коммуналка, тарифы, платежки": keyword lines under an article.
 _TAGLINE = re.compile(r"^[^\W\d_A-ZА-ЯІЇЄҐЁ][^,.!?]{0,30}(?:,\s*[^,.!?]{1,30}){1,8}$")
 # Boilerplate that usually closes an article (so the story tends to end just before it).
-_END_OF_ARTICLE = re.compile(
+_END_OF_ARTICLE_L = re.compile(
     r"коментар|комментар|comment|поділит|поделит|share|джерело|источник|source|теги|tags"
-    r"|telegram|телеграм|viber|facebook|підпис|подпис|subscribe|відповідь|reply",
-    _I,
+    r"|telegram|телеграм|viber|facebook|підпис|подпис|subscribe|відповідь|reply"
 )
 _PERSON = re.compile(r"^[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’-]+\s[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’-]+$")  # byline
 _MINOR = re.compile(r"^[\"«“]?[A-ZА-ЯЁІЇЄҐ][^.!?…:;,]*$")
@@ -135,7 +162,7 @@ _BREADCRUMB = re.compile(
 # Paragraph openings that only make sense after a previous paragraph of the same story:
 # pronouns and connectives (strong), and attribution/recap formulas (weak: scraped teasers are
 # sometimes cut from a story's second paragraph and open with "Про це повідомляє ...").
-_ANAPH_STRONG = re.compile(
+_ANAPH_STRONG_L = re.compile(
     r"^(?:[-–—•▪►●◾✅✔➡*]"  # list items, footnotes, dialogue/quote continuations
     r"|(?:він|вона|вони|воно|його|її|їх|йому|їй|цей|ця|це|ці|там|тоді|тут|також|крім\s+того"
     r"|окрім\s+того|водночас|натомість|при\s+цьому|зокрема|тому|однак|проте|але|втім|утім"
@@ -143,17 +170,15 @@ _ANAPH_STRONG = re.compile(
     r"|он|она|они|оно|его|ее|её|их|ему|ей|этот|эта|это|эти|также|кроме\s+того|при\s+этом"
     r"|в\s+то\s+же|поэтому|однако|но|впрочем|тем\s+временем|в\s+свою\s+очередь|между\s+тем|и"
     r"|такой|такая|такое|такие|таким|такого|таких|such"
-    r"|he|she|they|it|his|her|their|this|these|those|also|however|meanwhile|but|and)\b)",
-    _I,
+    r"|he|she|they|it|his|her|their|this|these|those|also|however|meanwhile|but|and)\b)"
 )
-_ANAPH_WEAK = re.compile(
+_ANAPH_WEAK_L = re.compile(
     r"^(?:зазначимо|нагадаємо|нагадуємо|раніше|як\s+повідомл\w*|як\s+відомо|як\s+зазнач\w*"
     r"|за\s+(?:його|її|їхніми|словами|даними)|у\s+(?:свою\s+чергу|зв[’']язку)|про\s+це"
     r"|поки\s+що|наразі|нині|напомним|напомню|ранее|как\s+сообщ\w*|как\s+известно|как\s+отмет\w*"
     r"|по\s+(?:его|ее|её|их|словам|данным)|об\s+этом|the\s+(?:move|statement|decision|report"
     r"|ministry|agency|president|minister|official|company)|earlier|according\s+to\s+(?:him"
-    r"|her|them|the)|in\s+(?:addition|turn)|previously)\b",
-    _I,
+    r"|her|them|the)|in\s+(?:addition|turn)|previously)\b"
 )
 # A quotation closed by an attribution without a named speaker (", – наголосили у фонді.").
 _QUOTE_ATTR = re.compile(
@@ -166,12 +191,9 @@ _QUOTE_ATTR = re.compile(
 _CAPWORD = re.compile(
     r"(?<=[\w,;:)»\"]\s)[A-ZА-ЯІЇЄҐЁ][\w'’-]+"
 )  # capitalised, not sentence-initial
-_ENDS_MIDWORD = re.compile(r"[a-zа-яёіїєґ]$")
+_MIDWORD_LAST = frozenset("abcdefghijklmnopqrstuvwxyzабвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ")
 _SENT_END = re.compile(r"[.!?…] ")
 _LOWER_START = re.compile(r"^[\"«„“(]?[a-zа-яіїєґё]")  # case-sensitive: sentence continues
-_QUOTE_TAIL = re.compile(
-    r"^[-–—]\s*(?:додав|додала|додали|сказав|сказала|наголосив|подчеркнул|добавил|said)", _I
-)
 _SENT_SPLIT = re.compile(r"[.!?…][\"»”)]?\s+(?=[\"«„“(]?[A-ZА-ЯІЇЄҐЁ0-9])")
 # Explicit letter ranges: much faster in `re` than Unicode classes like [^\W\d_].
 _LETTERS = "a-zа-яёіїєґўà-öø-ÿ"
@@ -219,9 +241,90 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _key(text: str) -> str:
-    """Repetition key: case-insensitive (paragraphs arrive whitespace-collapsed already)."""
-    return text.lower()
+def _has_any(text: str, words: tuple[str, ...]) -> bool:
+    """Cheap necessary condition for a pattern: one of its literal words occurs in `text`."""
+    for w in words:  # noqa: SIM110 - a plain loop is faster than any() over a generator
+        if w in text:
+            return True
+    return False
+
+
+class _Feat:
+    """Context-free facts about one paragraph text: computed once, on first need, and memoised
+    across documents (teasers and page furniture repeat from page to page)."""
+
+    __slots__ = (
+        "anaphoric",
+        "boiler",
+        "fold",
+        "long",
+        "low",
+        "lower",
+        "marker_end",
+        "marker_only",
+        "no_entity",
+        "shape",
+        "stems",
+        "text",
+        "truncated",
+        "weak_anaphoric",
+        "weight",
+    )
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # Repetition key and the text the lower-case patterns read: case-insensitive.
+        self.low = low = text.lower()
+        self.fold = text.translate(_FOLD).lower() if _NEEDS_FOLD.search(text) else low
+        self.marker_only: bool | None = None
+        self.marker_end = -2  # end of a "Read also: " prefix; -1 none; -2 not computed
+        self.boiler: bool | None = None
+        self.stems: dict[str, float] | None = None
+        self.weight = 0.0
+        self.long = self.anaphoric = self.lower = self.weak_anaphoric = False
+        self.no_entity = self.truncated = False
+        self.shape = 0.0
+
+    def is_marker(self) -> bool:
+        """The whole line is a "Read also"-style marker."""
+        if self.marker_only is None:
+            self.marker_only = _MARKER_ONLY_L.match(self.fold) is not None
+        return self.marker_only
+
+    def marker_prefix_end(self) -> int:
+        """End of a leading "Read also:"-style marker followed by a headline, or -1."""
+        if self.marker_end == -2:
+            m = _MARKER_PREFIX_L.match(self.fold)
+            self.marker_end = m.end() if m else -1
+        return self.marker_end
+
+    def is_boiler(self) -> bool:
+        if self.boiler is None:
+            self.boiler = _boiler_text(self.text, self.low, self.fold)
+        return self.boiler
+
+    def analysed(self) -> _Feat:
+        if self.stems is None:
+            _analyse(self)
+        return self
+
+
+_MEMO: dict[str, _Feat] = {}
+_MEMO_MAX = 20_000  # paragraphs; emptied when full (a few MB at most)
+
+
+def _feat(text: str) -> _Feat:
+    f = _MEMO.get(text)
+    if f is None:
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        f = _MEMO[text] = _Feat(text)
+    return f
+
+
+def clear_memo() -> None:
+    """Forget the memoised paragraph facts (benchmarks measure the cold path with this)."""
+    _MEMO.clear()
 
 
 # Block roles.
@@ -232,37 +335,47 @@ _TITLE, _LEAD, _TEASER, _BOILER_R, _FREE = "T", "L", "S", "B", "?"
 class _Unit:
     text: str  # paragraph as it is reported
     role: str
+    f: _Feat  # facts about the paragraph as it appears in the input
     link: str | None = None
-    stems: dict[str, float] | None = None
-    weight: float = 0.0
-    long: bool = False  # body-text shape: >=3 sentences or > 350 chars
-    anaphoric: bool = False
-    lower: bool = False
-    weak_anaphoric: bool = False
-    no_entity: bool = False  # names no one: cannot be a self-contained lede of another story
-    shape: float = 0.0  # context-free part of the lead log-odds (see _shape)
-    truncated: bool = False
     minor: bool = False  # short heading-like line: subheading inside the story, or furniture
     hard: bool = False  # teaser given away by repetition or a link list: the teaser block has begun
 
 
-def _is_boilerplate(text: str, block: Block | None) -> bool:
+def _credit(low: str) -> bool:
+    return (
+        _CREDIT_HEAD.match(low) is not None
+        or (low[:1].isdigit() and _CREDIT_READ.match(low) is not None)
+        or (_has_any(low, _CREDIT_ANY_WORDS) and _CREDIT_ANY.search(low) is not None)
+    )
+
+
+def _social(low: str) -> bool:
+    return _has_any(low, _SOCIAL_WORDS) and _SOCIAL.search(low) is not None
+
+
+def _subscribe(low: str) -> bool:
+    return _has_any(low, _SUBSCRIBE_WORDS) and _SUBSCRIBE.search(low) is not None
+
+
+def _appeal(low: str) -> bool:
+    return _has_any(low, _APPEAL_WORDS) and _APPEAL.search(low) is not None
+
+
+def _boiler_text(text: str, low: str, fold: str) -> bool:
     """Page furniture: ads, share/subscribe, credits and captions, dates, breadcrumbs, tags."""
-    if block is not None and block.tag == "figcaption":
-        return True
-    if _BOILER.match(text) or _DATEISH.match(text):
+    if _BOILER_L.match(fold) or _DATEISH_L.match(fold):
         return True
     n_words = text.count(" ") + 1
     if n_words > 30:
         return False
-    low = text.lower()  # the patterns below are lower-case: case-folding regexes are slow
-    if n_words <= 16 and _CREDIT.search(low):
+    # `low`: the patterns below are lower-case (case-folding regexes are slow)
+    if n_words <= 16 and _credit(low):
         return True
-    if _SOCIAL.search(low) and (n_words <= 8 or _SUBSCRIBE.search(low) or _SOCIAL2.search(low)):
+    if _social(low) and (n_words <= 8 or _SUBSCRIBE.search(low) or _SOCIAL2.search(low)):
         return True
-    if n_words <= 8 and _SUBSCRIBE.search(low):
+    if n_words <= 8 and _subscribe(low):
         return True
-    if _APPEAL.search(low):
+    if _appeal(low):
         return True
     if (
         n_words <= 14
@@ -277,18 +390,24 @@ def _is_boilerplate(text: str, block: Block | None) -> bool:
     return n_words <= 2 and text[-1:] not in ".!?…:;," and not text[:1].isdigit()
 
 
-def _matches_furniture(text: str, block: Block | None) -> bool:
-    """True when a specific furniture rule (not just "short line") claims `text`."""
+def _is_boilerplate(f: _Feat, block: Block | None) -> bool:
     if block is not None and block.tag == "figcaption":
         return True
-    low = text.lower()
+    return f.is_boiler()
+
+
+def _matches_furniture(f: _Feat, block: Block | None) -> bool:
+    """True when a specific furniture rule (not just "short line") claims the text."""
+    if block is not None and block.tag == "figcaption":
+        return True
+    text, low = f.text, f.low
     return bool(
-        _BOILER.match(text)
-        or _DATEISH.match(text)
-        or _CREDIT.search(low)
-        or _SOCIAL.search(low)
-        or _SUBSCRIBE.search(low)
-        or _APPEAL.search(low)
+        _BOILER_L.match(f.fold)
+        or _DATEISH_L.match(f.fold)
+        or _credit(low)
+        or _social(low)
+        or _subscribe(low)
+        or _appeal(low)
         or _SEPARATOR.search(text)
         or _TAGLINE.match(text)
     )
@@ -298,24 +417,26 @@ def _headline_shaped(text: str) -> bool:
     return 2 <= len(text.split()) <= 30 and len(text) <= 250 and text[-1:] not in ".…;:,"
 
 
-def _analyse(unit: _Unit) -> None:
+def _analyse(f: _Feat) -> None:
     """Content stems (named entities weigh double, generic news words a quarter) and shape."""
-    text = unit.text
-    low = set(_STEM4.findall(text.lower())) - _STOP
+    text = f.text
+    low = set(_STEM4.findall(f.low)) - _STOP
     caps = {w.lower() for w in set(_CAPSTEM4.findall(text))}
     stems = {s: (0.25 if s in _GENERIC else 2.0 if s in caps else 1.0) for s in low}
-    unit.stems = stems
-    unit.weight = sum(stems.values())
-    unit.long = len(text) > 450 or (len(text) > 120 and len(_SENT_SPLIT.findall(text)) >= 2)
-    unit.anaphoric = bool(_ANAPH_STRONG.match(text) or _QUOTE_TAIL.match(text))
-    unit.weak_anaphoric = bool(_ANAPH_WEAK.match(text) or _QUOTE_ATTR.search(text[-90:]))
-    unit.no_entity = _CAPWORD.search(text) is None
-    unit.lower = bool(_LOWER_START.match(text))
+    f.weight = sum(stems.values())
+    n = len(text)
+    f.long = n > 450 or (n > 120 and len(_SENT_SPLIT.findall(text)) >= 2)
+    # A leading dash also covers quote tails ("- додав він").
+    f.anaphoric = _ANAPH_STRONG_L.match(f.fold) is not None
+    f.weak_anaphoric = bool(_ANAPH_WEAK_L.match(f.fold) or _QUOTE_ATTR.search(text[-90:]))
+    f.no_entity = _CAPWORD.search(text) is None
+    f.lower = _LOWER_START.match(text) is not None
     # Body text cut off mid-word: the page's copy of the story stops here.
-    unit.truncated = bool(_ENDS_MIDWORD.search(text)) and (
+    f.truncated = text[-1:] in _MIDWORD_LAST and (
         text.count(" ") >= 14 or _SENT_END.search(text) is not None
     )
-    unit.shape = _shape(unit)
+    f.shape = _shape(f)
+    f.stems = stems  # last: marks the analysis done
 
 
 # Scoring weights: rough log-odds "lead vs teaser" per paragraph, set by reasoning and checked on
@@ -343,7 +464,7 @@ def _softplus(x: float) -> float:
     return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
 
 
-def _shape(u: _Unit) -> float:
+def _shape(u: _Feat) -> float:
     """The part of a paragraph's lead log-odds that does not depend on the lead context."""
     v = _COH_BIAS
     if u.anaphoric:
@@ -361,7 +482,7 @@ def _shape(u: _Unit) -> float:
     return v
 
 
-def _value(u: _Unit, shared: float) -> float:
+def _value(u: _Feat, shared: float) -> float:
     """Lead log-odds of `u` given `shared` weight of its stems already used by the lead."""
     v = u.shape + _COH_SLOPE * (shared if shared < _COH_CAP else _COH_CAP)
     if u.weight:
@@ -370,7 +491,7 @@ def _value(u: _Unit, shared: float) -> float:
     return v
 
 
-def _looks_like_digest(free: list[_Unit], total: list[float]) -> bool:
+def _looks_like_digest(free: list[_Feat], total: list[float]) -> bool:
     """No title and the opening paragraphs bind to nothing before them: a list of ledes."""
     head = free[0]
     if head.long or head.lower or head.anaphoric or head.weak_anaphoric or len(free) < 4:
@@ -389,7 +510,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     of lead values of units >= k (cohesion with the whole lead [0, k)). Updated incrementally via
     the first occurrence of each stem, so the search is linear in the number of stems.
     """
-    free: list[_Unit] = []
+    free_units: list[_Unit] = []
     end_after: list[bool] = []  # an end-of-article line (comments, share, source) follows
     hard_seen = False
     for u in units:
@@ -399,41 +520,44 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
                 # After a repeated teaser or a link list the page is in its teaser block.
                 u.role = _TEASER
             else:
-                free.append(u)
+                free_units.append(u)
                 end_after.append(False)
-        elif u.role == _BOILER_R and free and _END_OF_ARTICLE.search(u.text):
+        elif u.role == _BOILER_R and free_units and _END_OF_ARTICLE_L.search(u.f.fold):
             end_after[-1] = True
-    n = len(free)
+    n = len(free_units)
     if not n:
         return
+    free = [u.f.analysed() for u in free_units]
     first: dict[str, int] = dict.fromkeys(title_stems or (), -1)
     base = [0.0] * n  # shared weight with the title
     total = [0.0] * n  # shared weight with title + all earlier units
     contrib: list[dict[int, float]] = [{} for _ in range(n)]
     colon = [False] * n
-    for i, u in enumerate(free):
-        _analyse(u)
+    # Stem weights are multiples of 1/4, so these sums are exact whatever the order.
+    for i, fu in enumerate(free):
         colon[i] = i > 0 and free[i - 1].text.endswith((":", ";"))
-        for s, w in (u.stems or {}).items():
-            f = first.get(s)
-            if f is None:
-                first[s] = i
-            elif f < 0:
-                base[i] += w
-                total[i] += w
-            else:
+        stems = fu.stems or {}
+        seen = stems.keys() & first.keys()
+        if len(seen) < len(stems):
+            first.update(dict.fromkeys(stems.keys() - seen, i))
+        for s in seen:
+            w = stems[s]
+            f = first[s]
+            if f >= 0:
                 c = contrib[f]
                 c[i] = c.get(i, 0.0) + w
-                total[i] += w
+            else:
+                base[i] += w
+            total[i] += w
     digest = not title_stems and _looks_like_digest(free, total)
     bonus = [(_W_COLON if colon[i] else 0.0) for i in range(n)]
     if not digest:
         for i, p in enumerate(_POS_PRIOR[:n]):
             bonus[i] += p
     # Costs are -log P(label): softplus of the log-odds on the wrong side.
-    lead_c = [_softplus(-(_value(u, total[i]) + bonus[i])) for i, u in enumerate(free)]
+    lead_c = [_softplus(-(_value(fu, total[i]) + bonus[i])) for i, fu in enumerate(free)]
     shared_now = base[:]
-    tease_c = [_softplus(_value(u, base[i]) + bonus[i]) for i, u in enumerate(free)]
+    tease_c = [_softplus(_value(fu, base[i]) + bonus[i]) for i, fu in enumerate(free)]
     t_sum = sum(tease_c)
     l_sum = 0.0
     # "No lead at all" (a digest) is only a candidate when the opening paragraph binds to nothing
@@ -462,7 +586,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
             cost -= _CUT_AT_END_LINE
         if cost < best:
             best, best_k = cost, k + 1
-    for i, u in enumerate(free):
+    for i, u in enumerate(free_units):
         u.role = _LEAD if i < best_k else _TEASER
 
 
@@ -501,16 +625,16 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
     title: str | None = None
     force_next_teaser = False
     any_free = False
-    seen: dict[str, int] = {}
-    keys = [_key(t) for t in texts]
-    for k in keys:
-        if k:
-            seen[k] = seen.get(k, 0) + 1
+    feats = [_feat(t) for t in texts]
+    keys = [f.low for f in feats]  # repetition key: case-insensitive
+    seen: dict[str, int] = Counter(keys)
+    seen.pop("", None)
     title_key = ""
 
     for pos, text in enumerate(texts):
+        f = feats[pos]
         blk = blocks[pos] if blocks is not None else None
-        u = _Unit(text, _FREE, blk.href if blk is not None else None)
+        u = _Unit(text, _FREE, f, blk.href if blk is not None else None)
         units.append(u)
         # Title: an HTML heading before the story starts, or a headline-shaped first text line.
         if title is None and not any_free:
@@ -519,8 +643,8 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             if (
                 (is_heading or (blk is None and pos < 3) or echoed)
                 and _headline_shaped(text)
-                and not _MARKER_ONLY.match(text)
-                and not _is_boilerplate(text, blk)
+                and not f.is_marker()
+                and not _is_boilerplate(f, blk)
             ):
                 title, title_key = text, keys[pos]
                 u.role = _TITLE
@@ -529,41 +653,41 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             u.role = _LEAD  # headline echoed in the page body: still the story's own text
             continue
         short = len(text) <= _SHORT
-        if short and _MARKER_ONLY.match(text):
+        if short and f.is_marker():
             u.role = _BOILER_R
             force_next_teaser = True
             continue
-        m = _MARKER_PREFIX.match(text) if short else None
         if blk is not None and blk.bold_prefix and _MARKER_ONLY.match(blk.bold_prefix):
             rest = text[len(blk.bold_prefix) :].strip() if text.startswith(blk.bold_prefix) else ""
             u.text = rest or text
             u.role = _TEASER
             force_next_teaser = False
             continue
-        if m and not _SUBSCRIBE.search(text[: m.end() + 12]):
+        m_end = f.marker_prefix_end() if short else -1
+        if m_end >= 0 and not _SUBSCRIBE.search(text[: m_end + 12]):
             u.role = _TEASER
             force_next_teaser = False
             continue
-        if len(text) <= _SHORT_BOILER and _is_boilerplate(text, blk):
+        if len(text) <= _SHORT_BOILER and _is_boilerplate(f, blk):
             u.role = _BOILER_R
             # A one/two-word line that no specific rule claimed may be a subheading of the story.
             u.minor = (
                 text.count(" ") < 3
                 and _MINOR.match(text) is not None
                 and _PERSON.match(text) is None
-                and not _matches_furniture(text, blk)
+                and not _matches_furniture(f, blk)
             )
             continue
         if force_next_teaser:
             force_next_teaser = False
-            if not (_ANAPH_STRONG.match(text) or _LOWER_START.match(text)):
+            if not (_ANAPH_STRONG_L.match(f.fold) or _LOWER_START.match(text)):
                 u.role = _TEASER
                 u.hard = True  # "Related:" + list: the teaser block has begun
                 continue
         if blk is not None and blk.link_chars and blk.link_density >= 0.6:
             u.role = _TEASER
             u.hard = True
-            if blk.link_text and len(blk.link_text) < len(text) and _MARKER_PREFIX.match(text):
+            if blk.link_text and len(blk.link_text) < len(text) and f.marker_prefix_end() >= 0:
                 u.text = blk.link_text
             continue
         if seen.get(keys[pos], 0) > 1:
@@ -571,11 +695,7 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
             u.hard = True
             continue
         any_free = True
-    title_stems: dict[str, float] | None = None
-    if title is not None:
-        tu = _Unit(title, _TITLE)
-        _analyse(tu)
-        title_stems = tu.stems
+    title_stems = _feat(title).analysed().stems if title is not None else None
     _assign(units, title_stems)
     return _finish(units, title)
 
