@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -256,3 +258,70 @@ async def test_bad_records_go_to_dead_letter_topic(broker: EmbeddedBroker, tmp_p
     reason = dict(by_code[b"missing_field"].headers)["x-dlq-reason"].decode()
     assert "missing required field" in reason and "content" in reason
     assert any(orjson.loads(r.value)["item_id"] == good["item_id"] for r in events)
+
+
+@pytest.mark.prometheus
+async def test_real_prometheus_scrapes_poller_and_worker(
+    broker: EmbeddedBroker, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """The real poller and worker expose their metrics; a real Prometheus scrapes and queries."""
+    from tests.integration.conftest import free_ports
+    from tests.integration.prometheus import PrometheusServer, find_binary
+
+    if find_binary() is None:
+        pytest.skip("prometheus binary not installed (make test installs the Debian package)")
+    feed_server.add_items(
+        "beta",
+        [
+            DevItem(
+                "metrics",
+                "",
+                "https://b.example/metrics",
+                BASE + timedelta(hours=3),
+                "<p>Уряд Молдови схвалив нову енергетичну стратегію до 2035 року, повідомила "
+                "пресслужба Кабміну в Кишиневі.</p>",
+                html=True,
+            )
+        ],
+    )
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(feed_server.feeds_yaml(), encoding="utf-8")
+    (metrics_port,) = free_ports(1)
+    env = env_for(broker.bootstrap, tmp_path / "w4", "e2e", NEWS_METRICS_PORT=str(metrics_port))
+    worker = Worker(env, tmp_path / "w4")
+    poller = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "poll", "--feeds", str(feeds_file)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    alerts = Path(__file__).resolve().parents[2] / "dashboards" / "prometheus" / "alerts.yml"
+    prom = PrometheusServer(
+        {
+            "news-poller": [f"127.0.0.1:{metrics_port}"],
+            "news-worker": [f"127.0.0.1:{worker.web_port}"],
+        },
+        rule_files=[alerts],
+    )
+    try:
+        await asyncio.to_thread(prom.start)
+        wait = prom.wait_for
+        await asyncio.to_thread(wait, "sum(news_feed_items_total)", lambda r: bool(r), 90)
+        events = await asyncio.to_thread(
+            wait, "sum(news_events_total)", lambda r: bool(r) and float(r[0]["value"][1]) >= 1, 120
+        )
+        assert float(events[0]["value"][1]) >= 1
+        up = await asyncio.to_thread(prom.query, "up")
+        assert {s["metric"]["job"]: s["value"][1] for s in up} == {
+            "news-poller": "1",
+            "news-worker": "1",
+        }
+        faust = await asyncio.to_thread(prom.query, 'count({__name__=~"faust_.+"})')
+        assert faust and float(faust[0]["value"][1]) > 0, "Faust sensors not under faust_"
+        rules = await asyncio.to_thread(prom.rules)
+        assert rules and all(r.get("health", "ok") == "ok" for g in rules for r in g["rules"])
+    finally:
+        await asyncio.to_thread(prom.stop)
+        poller.terminate()
+        poller.wait(30)
+        worker.stop()
