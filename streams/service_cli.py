@@ -75,9 +75,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from streams.feeds.poller import run_poller
     from streams.feeds.registry import load_feeds
 
+    from streams.feeds.registry import RegistryError
+
     s = _settings(args)
     _logging(s)
-    feeds = load_feeds(s.feeds_file)
+    try:
+        feeds = load_feeds(s.feeds_file)
+    except RegistryError as exc:
+        print(f"news-streams poll: {exc} (set NEWS_FEEDS_FILE or --feeds)", file=sys.stderr)
+        return 2
     if args.once:
         failed = asyncio.run(_poll_once(s, feeds))
         return 1 if failed else 0
