@@ -73,9 +73,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     from streams.feeds.poller import run_poller
-    from streams.feeds.registry import load_feeds
-
-    from streams.feeds.registry import RegistryError
+    from streams.feeds.registry import RegistryError, load_feeds
 
     s = _settings(args)
     _logging(s)
