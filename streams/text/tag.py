@@ -16,7 +16,7 @@ import functools
 import itertools
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,6 +211,14 @@ def _cased_form(form: str) -> str:
     return " ".join(_unify(form).split())
 
 
+@functools.lru_cache(maxsize=8192)
+def _cased_slice(span: str) -> str:
+    """_cased_form of a span of the text at a cased hit ("US", "us", "Альянс"): few distinct
+    spans, so cached. _unify commutes with the separator step and is idempotent, so unifying the
+    span alone equals unifying the whole text first."""
+    return _cased_form(span)
+
+
 def _clean_form(form: str) -> str:
     """A pattern as the normalised text spells it: separators as single spaces, no edges."""
     return " ".join(normalize_for_tagging(form).split())
@@ -305,6 +313,7 @@ class Tagger:
         if len(set(ids)) != len(ids):
             raise ValueError("duplicate tag ids in taxonomy")
         self._is_entity = tuple(d.kind == "entity" for d in self.defs)
+        self._ids = ids
         self._min_score = tuple(int(t.get("min_score", 1)) for t in raw_tags)
 
         rule_names: list[str] = []
@@ -342,10 +351,28 @@ class Tagger:
         self._signals = tuple(b.signals)
         self._has_neg = tuple(bool(t.get("not")) for t in raw_tags)
         self._weights = tuple(b.weights)
+        # every signal belongs to one tag; a tag is found when its distinct signals weigh at
+        # least _need (any signal for an entity: weights are >= 1)
+        sig_tag = [-1] * len(b.signals)
+        for _form_len, entries in b.patterns.values():
+            for e in entries:
+                if sig_tag[e.signal] not in (-1, e.tag):
+                    raise AssertionError(f"signal {b.signals[e.signal]!r} of two tags")
+                sig_tag[e.signal] = e.tag
+        self._sig_tag = tuple(sig_tag)
+        self._need = tuple(1 if ent else n for ent, n in zip(self._is_entity, self._min_score))
 
         auto = ahocorasick.Automaton()
         for pat, (form_len, entries) in b.patterns.items():
-            auto.add_word(pat, (len(pat), form_len, tuple(entries)))
+            # plain: the signals when every entry is an unconditional positive one (nearly
+            # all hits), so the scan loop skips the per-entry checks; None sends the hit through
+            # the full per-entry path; plain_ent is the same for tag_entities()
+            plain: tuple[int, ...] | None = None
+            plain_ent: tuple[int, ...] | None = None
+            if all(e.kind == _POS and e.cased is None for e in entries):
+                plain = tuple(e.signal for e in entries)
+                plain_ent = tuple(e.signal for e in entries if self._is_entity[e.tag])
+            auto.add_word(pat, (len(pat), form_len, tuple(entries), plain, plain_ent))
         auto.make_automaton()
         self._auto = auto
         self.n_patterns = len(b.patterns)
@@ -460,17 +487,19 @@ class Tagger:
         return out
 
     def _match(
-        self, text: str, entities_only: bool
+        self, text: str, entities_only: bool, low: str | None = None, found: Any = None
     ) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int]]]:
         """One scan: accepted (tag, signal, start, end) and negative (tag, start, end) spans.
 
         text has no invisible chars (_visible); offsets are in it: the scan string is
-        " " + normalised text + " ".
+        " " + normalised text + " ". low (normalize_for_tagging(text)) and found (the
+        automaton's hits on the scan string, in its order) let _tags resume a scan it began.
         """
-        low = normalize_for_tagging(text)
-        padded = " " + low + " "
-        orig: str | None = None
-        is_entity = self._is_entity
+        if low is None:
+            low = normalize_for_tagging(text)
+        if found is None:
+            found = self._auto.iter(f" {low} ")
+        is_entity, sig_tag = self._is_entity, self._sig_tag
         pos: list[tuple[int, int, int, int]] = []
         neg: list[tuple[int, int, int]] = []
         pending: list[tuple[int, int, int, int]] = []  # metonyms without a cue yet
@@ -478,17 +507,21 @@ class Tagger:
         accepted: set[int] = set()
         checks: dict[int, int] = {}
         has_neg = self._has_neg
-        for last, (pat_len, form_len, entries) in self._auto.iter(padded):
+        pos_append, accept = pos.append, accepted.add
+        for last, (pat_len, form_len, entries, plain, plain_ent) in found:
             start = last - pat_len + 1  # pattern start in padded = form start in text
             end = start + form_len
+            if plain is not None:
+                for sig in plain_ent if entities_only else plain:
+                    t = sig_tag[sig]
+                    pos_append((t, sig, start, end))
+                    accept(t)
+                continue
             for e in entries:
                 if entities_only and not is_entity[e.tag]:
                     continue
-                if e.cased is not None:
-                    if orig is None:
-                        orig = _unify(text)
-                    if _cased_form(orig[start:end]) != e.cased:
-                        continue
+                if e.cased is not None and _cased_slice(text[start:end]) != e.cased:
+                    continue
                 if e.kind == _NEG:
                     neg.append((e.tag, start, end))
                 elif e.kind == _POS:
@@ -539,20 +572,41 @@ class Tagger:
         return sorted(out, key=lambda h: (h.start, h.end, h.tag))
 
     def _tags(self, text: str, entities_only: bool) -> list[str]:
+        """Most texts hit only plain patterns (no case, context or `not` to check): their tags
+        follow from the set of signals, no spans needed. At the first other hit the scan goes on
+        in _match, which first replays the hits seen so far, so the result is _match's."""
         if not isinstance(text, str) or not text:
             return []
-        pos, neg = self._match(_visible(text), entities_only)
-        signals: dict[int, set[int]] = {}
-        for p in pos:
-            if neg and self._cancelled(p, neg):
-                continue
-            signals.setdefault(p[0], set()).add(p[1])
-        is_entity, min_score, weights = self._is_entity, self._min_score, self._weights
-        return [
-            self.defs[t].id
-            for t in sorted(signals)
-            if is_entity[t] or sum(weights[sig] for sig in signals[t]) >= min_score[t]
-        ]
+        text = _visible(text)
+        low = normalize_for_tagging(text)
+        k = 4 if entities_only else 3
+        sigs: set[int] = set()
+        add = sigs.update
+        seen: list[tuple[int, tuple[Any, ...]]] = []
+        keep = seen.append
+        found = self._auto.iter(f" {low} ")
+        for hit in found:
+            plain = hit[1][k]
+            if plain is None:
+                pos, neg = self._match(
+                    text, entities_only, low, itertools.chain(seen, (hit,), found)
+                )
+                if neg:
+                    pos = [p for p in pos if not self._cancelled(p, neg)]
+                return self._found(p[1] for p in pos)
+            keep(hit)
+            add(plain)
+        return self._found(sigs) if sigs else []
+
+    def _found(self, sigs: Iterable[int]) -> list[str]:
+        """Tag ids, in taxonomy order, of the distinct signals sigs."""
+        sig_tag, weights, need = self._sig_tag, self._weights, self._need
+        score: dict[int, int] = {}
+        for sig in set(sigs):
+            t = sig_tag[sig]
+            score[t] = score.get(t, 0) + weights[sig]
+        ids = self._ids
+        return [ids[t] for t in sorted(score) if score[t] >= need[t]]
 
     def tag(self, text: str) -> list[str]:
         """Entity and theme tags of text, in taxonomy order, without duplicates. Never raises."""
