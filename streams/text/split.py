@@ -188,9 +188,9 @@ _QUOTE_ATTR = re.compile(
     r"|said|added|noted)\s+(?:він|вона|вони|он|она|они|у\s|в\s)?[^A-ZА-ЯІЇЄҐЁ]{0,30}$",
     _I,
 )
-_CAPWORD = re.compile(
-    r"(?<=[\w,;:)»\"]\s)[A-ZА-ЯІЇЄҐЁ][\w'’-]+"
-)  # capitalised, not sentence-initial
+# A capitalised word that does not open a sentence. Written to start with `\s` (a fast-scanned
+# class) and look behind from the capital, instead of a leading look-behind tried at every position.
+_CAPWORD = re.compile(r"\s[A-ZА-ЯІЇЄҐЁ](?<=[\w,;:)»\"]\s[A-ZА-ЯІЇЄҐЁ])[\w'’-]")
 _MIDWORD_LAST = frozenset("abcdefghijklmnopqrstuvwxyzабвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ")
 _SENT_END = re.compile(r"[.!?…] ")
 _LOWER_START = re.compile(r"^[\"«„“(]?[a-zа-яіїєґё]")  # case-sensitive: sentence continues
@@ -199,7 +199,8 @@ _SENT_SPLIT = re.compile(r"[.!?…][\"»”)]?\s+(?=[\"«„“(]?[A-ZА-ЯІЇ�
 _LETTERS = "a-zа-яёіїєґўà-öø-ÿ"
 # Stems are the first five letters of words of four letters or more; the regexes return them
 # directly so no per-word Python work is needed.
-_STEM4 = re.compile(f"([{_LETTERS}]{{4,5}})[{_LETTERS}]*")  # applied to lower-cased text
+# (The first letter is spelled out so that `re` can skip to candidate positions in C.)
+_STEM4 = re.compile(f"([{_LETTERS}][{_LETTERS}]{{3,4}})[{_LETTERS}]*")  # lower-cased text
 _CAPSTEM4 = re.compile(f"([A-ZА-ЯЁІЇЄҐ][{_LETTERS}A-ZА-ЯЁІЇЄҐ]{{3,4}})[{_LETTERS}A-ZА-ЯЁІЇЄҐ]*")
 
 
@@ -238,6 +239,10 @@ _GENERIC = _stemset(_GENERIC_WORDS)
 
 
 def _norm(text: str) -> str:
+    """Collapse whitespace runs to one space and trim (skipped when there is nothing to do:
+    printable text has no whitespace but the ASCII space)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 
@@ -420,9 +425,12 @@ def _headline_shaped(text: str) -> bool:
 def _analyse(f: _Feat) -> None:
     """Content stems (named entities weigh double, generic news words a quarter) and shape."""
     text = f.text
-    low = set(_STEM4.findall(f.low)) - _STOP
-    caps = {w.lower() for w in set(_CAPSTEM4.findall(text))}
-    stems = {s: (0.25 if s in _GENERIC else 2.0 if s in caps else 1.0) for s in low}
+    caps = {w.lower() for w in _CAPSTEM4.findall(text)}
+    stems = {
+        s: (0.25 if s in _GENERIC else 2.0 if s in caps else 1.0)
+        for s in _STEM4.findall(f.low)
+        if s not in _STOP
+    }
     f.weight = sum(stems.values())
     n = len(text)
     f.long = n > 450 or (n > 120 and len(_SENT_SPLIT.findall(text)) >= 2)
@@ -533,22 +541,19 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     total = [0.0] * n  # shared weight with title + all earlier units
     contrib: list[dict[int, float]] = [{} for _ in range(n)]
     colon = [False] * n
-    # Stem weights are multiples of 1/4, so these sums are exact whatever the order.
     for i, fu in enumerate(free):
         colon[i] = i > 0 and free[i - 1].text.endswith((":", ";"))
-        stems = fu.stems or {}
-        seen = stems.keys() & first.keys()
-        if len(seen) < len(stems):
-            first.update(dict.fromkeys(stems.keys() - seen, i))
-        for s in seen:
-            w = stems[s]
-            f = first[s]
-            if f >= 0:
+        for s, w in (fu.stems or {}).items():
+            f = first.get(s)
+            if f is None:
+                first[s] = i
+            elif f < 0:
+                base[i] += w
+                total[i] += w
+            else:
                 c = contrib[f]
                 c[i] = c.get(i, 0.0) + w
-            else:
-                base[i] += w
-            total[i] += w
+                total[i] += w
     digest = not title_stems and _looks_like_digest(free, total)
     bonus = [(_W_COLON if colon[i] else 0.0) for i in range(n)]
     if not digest:
