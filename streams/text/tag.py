@@ -52,7 +52,6 @@ _APOSTROPHES = "’ʼ`‘′´"  # uk spells the apostrophe many ways
 # Dropped before matching (they split words invisibly): soft hyphen, zero-width chars, BOM, and the
 # combining stress mark of Russian/Ukrainian learner texts ("Украи́на").
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0301"
-_WORD_RE = re.compile(r"[\w']+")
 _MAX_PRODUCT = 4000  # bound on the cartesian product of a multiword name's forms
 _MAX_CONTEXT_CHECKS = 8  # per tag and text: a city named 30 times costs 8 context checks
 
@@ -92,20 +91,43 @@ class _Entry:
     subject: bool = True  # the form can be a nominative: "Москва заявила", not "Москву"
 
 
+class _Stems:
+    """word.startswith(stems) through a dict on the first two chars: one lookup and a few
+    candidates instead of a pass over ~150 stems."""
+
+    def __init__(self, stems: Iterable[str]) -> None:
+        self.stems = tuple(stems)
+        self._short = tuple(st for st in self.stems if len(st) < 2)
+        by2: dict[str, list[str]] = {}
+        for st in self.stems:
+            if len(st) >= 2:
+                by2.setdefault(st[:2], []).append(st)
+        self._by2 = {k: tuple(v) for k, v in by2.items()}
+
+    def __bool__(self) -> bool:
+        return bool(self.stems)
+
+    def match(self, word: str) -> bool:
+        got = self._by2.get(word[:2])
+        if got is not None and word.startswith(got):
+            return True
+        return bool(self._short) and word.startswith(self._short)
+
+
 @dataclass(frozen=True)
 class _Rule:
     """Context cues. Cyrillic cues are stems (prefixes); Latin ones are whole words, since
     English inflects little and "may" must not match "mayor"."""
 
-    after: tuple[str, ...]
+    after: _Stems
     after_words: frozenset[str]
-    before: tuple[str, ...]
+    before: _Stems
     before_words: frozenset[str]
     skip: frozenset[str]
     window_after: int
     window_before: int
-    unless_after: tuple[str, ...]
-    unless_before: tuple[str, ...]
+    unless_after: _Stems
+    unless_before: _Stems
 
 
 @dataclass
@@ -324,15 +346,15 @@ class Tagger:
             before = [_clean_form(w) for w in _as_list(r.get("before"))]
             rules.append(
                 _Rule(
-                    after=tuple(w for w in after if not _is_latin(w)),
+                    after=_Stems(w for w in after if not _is_latin(w)),
                     after_words=frozenset(w for w in after if _is_latin(w)),
-                    before=tuple(w for w in before if not _is_latin(w)),
+                    before=_Stems(w for w in before if not _is_latin(w)),
                     before_words=frozenset(w for w in before if _is_latin(w)),
                     skip=frozenset(_clean_form(w) for w in _as_list(r.get("skip"))),
                     window_after=int(r.get("window_after", 3)),
                     window_before=int(r.get("window_before", 2)),
-                    unless_after=tuple(_clean_form(w) for w in _as_list(r.get("unless_after"))),
-                    unless_before=tuple(_clean_form(w) for w in _as_list(r.get("unless_before"))),
+                    unless_after=_Stems(_clean_form(w) for w in _as_list(r.get("unless_after"))),
+                    unless_before=_Stems(_clean_form(w) for w in _as_list(r.get("unless_before"))),
                 )
             )
         self._rules = tuple(rules)
@@ -360,7 +382,9 @@ class Tagger:
                     raise AssertionError(f"signal {b.signals[e.signal]!r} of two tags")
                 sig_tag[e.signal] = e.tag
         self._sig_tag = tuple(sig_tag)
-        self._need = tuple(1 if ent else n for ent, n in zip(self._is_entity, self._min_score))
+        self._need = tuple(
+            1 if ent else n for ent, n in zip(self._is_entity, self._min_score, strict=True)
+        )
 
         auto = ahocorasick.Automaton()
         for pat, (form_len, entries) in b.patterns.items():
@@ -441,14 +465,14 @@ class Tagger:
         заявила", not "посетит Москву ... сообщил"); the word just before may be such a verb
         in any case ("стверджує Сеул", "звинуватив Москву"); before-cues ("тиск на Москву").
         """
+        # low holds only word chars, whitespace and "'" (normalize_for_tagging), so its words
+        # ([\w']+ runs) are what str.split gives, a few times faster than a findall
         rule = self._rules[e.rule]
-        after = [
-            w for w in _WORD_RE.findall(low, end, min(len(low), end + 120)) if w not in rule.skip
-        ]
-        if rule.unless_after and after and after[0].startswith(rule.unless_after):
+        after = [w for w in low[end : end + 120].split() if w not in rule.skip]
+        if rule.unless_after and after and rule.unless_after.match(after[0]):
             return -1
-        raw_before = _WORD_RE.findall(low, max(0, start - 80), start)
-        if rule.unless_before and raw_before and raw_before[-1].startswith(rule.unless_before):
+        raw_before = low[max(0, start - 80) : start].split()
+        if rule.unless_before and raw_before and rule.unless_before.match(raw_before[-1]):
             return -1
         if not (rule.after or rule.after_words or rule.before or rule.before_words):
             return 1
@@ -572,9 +596,11 @@ class Tagger:
         return sorted(out, key=lambda h: (h.start, h.end, h.tag))
 
     def _tags(self, text: str, entities_only: bool) -> list[str]:
-        """Most texts hit only plain patterns (no case, context or `not` to check): their tags
-        follow from the set of signals, no spans needed. At the first other hit the scan goes on
-        in _match, which first replays the hits seen so far, so the result is _match's."""
+        """Most texts need no spans: their tags follow from the set of accepted signals. Plain
+        hits add theirs; cased forms are checked on the spot; a metonym of a tag already found
+        is skipped (_match makes it a partner, which matters only for pairing, i.e. only after
+        a context check). At a hit that needs more (a context check, a `not` phrase) the scan
+        goes on in _match, which first replays the hits seen so far: the result is _match's."""
         if not isinstance(text, str) or not text:
             return []
         text = _visible(text)
@@ -586,8 +612,9 @@ class Tagger:
         keep = seen.append
         found = self._auto.iter(f" {low} ")
         for hit in found:
-            plain = hit[1][k]
-            if plain is None:
+            value = hit[1]
+            plain = value[k]
+            if plain is None and not self._settle(text, hit, sigs, entities_only):
                 pos, neg = self._match(
                     text, entities_only, low, itertools.chain(seen, (hit,), found)
                 )
@@ -595,8 +622,31 @@ class Tagger:
                     pos = [p for p in pos if not self._cancelled(p, neg)]
                 return self._found(p[1] for p in pos)
             keep(hit)
-            add(plain)
+            if plain:
+                add(plain)
         return self._found(sigs) if sigs else []
+
+    def _settle(
+        self, text: str, hit: tuple[int, tuple[Any, ...]], sigs: set[int], entities_only: bool
+    ) -> bool:
+        """Add the signals of a non-plain hit to sigs as _match would; False (sigs partly
+        updated, to be discarded) when the hit needs _match."""
+        last, (pat_len, form_len, entries, _plain, _plain_ent) = hit
+        start = last - pat_len + 1
+        end = start + form_len
+        is_entity, has_neg, sig_tag = self._is_entity, self._has_neg, self._sig_tag
+        for e in entries:
+            if entities_only and not is_entity[e.tag]:
+                continue
+            if e.cased is not None and _cased_slice(text[start:end]) != e.cased:
+                continue
+            if e.kind == _POS:
+                sigs.add(e.signal)
+            elif e.kind == _NEG or has_neg[e.tag]:
+                return False
+            elif not any(sig_tag[s] == e.tag for s in sigs):
+                return False  # a context check
+        return True
 
     def _found(self, sigs: Iterable[int]) -> list[str]:
         """Tag ids, in taxonomy order, of the distinct signals sigs."""
@@ -624,8 +674,8 @@ def _is_latin(word: str) -> bool:
     return word.isascii()
 
 
-def _cue(word: str, stems: tuple[str, ...], words: frozenset[str]) -> bool:
-    return word in words or (bool(stems) and word.startswith(stems))
+def _cue(word: str, stems: _Stems, words: frozenset[str]) -> bool:
+    return word in words or stems.match(word)
 
 
 def _tagdef(t: Mapping[str, Any]) -> TagDef:
