@@ -6,7 +6,6 @@ knows about markup; the splitter then treats HTML and plain text as the same blo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -37,7 +36,6 @@ _SKIP_TAGS = frozenset(
     }
 )
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_WS = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,53 +70,57 @@ class _Acc:
         self.tag = "p"
 
     def flush(self) -> None:
-        if self.parts:
-            text = _WS.sub(" ", "".join(self.parts)).strip()
+        parts = self.parts
+        if parts:
+            # str.split() and re's \s agree on what whitespace is; split/join is much faster
+            # than a regex substitution that matches every single space.
+            text = " ".join("".join(parts).split())
             if text:
-                link_text = max(self.links, key=len) if self.links else None
+                links = self.links
+                link_text = max(links, key=len) if links else None
                 bold = self.bold.strip() if self.bold else None
+                n = len(text)
+                lc = self.link_chars
                 self.out.append(
-                    Block(
-                        text, self.tag, min(self.link_chars, len(text)), self.href, link_text, bold
-                    )
+                    Block(text, self.tag, lc if lc < n else n, self.href, link_text, bold)
                 )
-        self.parts = []
-        self.link_chars = 0
-        self.href = None
-        self.links = []
-        self.bold = None
+            parts.clear()
+            self.link_chars = 0
+        # (link_chars only grows together with parts)
+        if self.href is not None or self.links or self.bold is not None:
+            self.href = None
+            self.links.clear()
+            self.bold = None
 
 
 def _walk(node: LexborNode, acc: _Acc, block_tag: str, in_link: bool) -> None:
+    parts = acc.parts  # the same list for the whole walk (flush clears it in place)
     for child in node.iter(include_text=True):
         tag = child.tag
         if tag == "-text":
-            t = child.text_content or ""
+            t = child.text_content
             if t:
-                acc.parts.append(t)
+                parts.append(t)
                 acc.tag = block_tag
                 if in_link:
-                    acc.link_chars += len(_WS.sub("", t))
+                    acc.link_chars += len("".join(t.split()))
+        elif tag is None or tag[:1] == "-" or tag in _SKIP_TAGS:
             continue
-        if tag is None or tag.startswith("-") or tag in _SKIP_TAGS:
-            continue
-        if tag == "br":
-            acc.flush()
-            continue
-        if tag in _BLOCK_TAGS:
+        elif tag in _BLOCK_TAGS:
             acc.flush()
             _walk(child, acc, tag, in_link)
             acc.flush()
-            continue
-        if tag == "a":
+        elif tag == "br":
+            acc.flush()
+        elif tag == "a":
             if acc.href is None:
                 acc.href = child.attributes.get("href")
-            acc.links.append(_WS.sub(" ", child.text(deep=True)).strip())
+            acc.links.append(" ".join(child.text(deep=True).split()))
             _walk(child, acc, block_tag, True)
-            continue
-        if tag in ("strong", "b") and not "".join(acc.parts).strip():
-            acc.bold = child.text(deep=True)
-        _walk(child, acc, block_tag, in_link)
+        else:
+            if (tag == "strong" or tag == "b") and not "".join(parts).strip():
+                acc.bold = child.text(deep=True)
+            _walk(child, acc, block_tag, in_link)
 
 
 def html_blocks(html: str) -> list[Block]:
