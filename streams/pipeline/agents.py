@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 from streams import records
@@ -39,7 +40,36 @@ def register(p: Pipeline) -> None:
         _register_stage(p, stage)
 
 
+class RecentExact:
+    """Exact fingerprints this worker forwarded recently (bounded, per process).
+
+    A unit whose exact fingerprint was forwarded within the window is certain to be dropped at
+    stage 0 (it finds that unit, or what that unit duplicated), so it is dropped here instead of
+    costing a repartition round trip. Repeated teasers are most units on real sites. The cache
+    is only a shortcut: empty after a restart, the tables still decide.
+    """
+
+    def __init__(self, window_s: float, capacity: int = 200_000) -> None:
+        self.window_s = window_s
+        self.capacity = capacity
+        self._seen: OrderedDict[int, float] = OrderedDict()
+
+    def seen(self, exact: int, ts: float) -> bool:
+        """True if ``exact`` was recorded within the window of ``ts``; else record it."""
+        prev = self._seen.get(exact)
+        if prev is not None and abs(ts - prev) < self.window_s:
+            self._seen.move_to_end(exact)
+            return True
+        self._seen[exact] = ts
+        self._seen.move_to_end(exact)
+        if len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
+        return False
+
+
 def _register_split(p: Pipeline) -> None:
+    recent = RecentExact(p.settings.dedup_window_s)
+
     @p.app.agent(p.raw, name=f"{p.settings.app_id}.split")
     async def split_items(stream: Any) -> None:
         async for event in stream.events():
@@ -61,6 +91,9 @@ def _register_split(p: Pipeline) -> None:
             PROCESS_SECONDS.observe(time.perf_counter() - started)
             for unit in units:
                 UNITS.labels(unit.kind).inc()
+                if recent.seen(unit.sig.exact, unit.ts):
+                    DUPLICATES.labels("local").inc()
+                    continue
                 await p.units[0].send(key=unit.sig.keys[0], value=unit.to_json())
 
 

@@ -69,6 +69,9 @@ def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
         web_bind="0.0.0.0",
         table_cleanup_interval=60.0,
         producer_acks=-1,
+        # Units are small and many: bigger batches and a short linger cut requests per record.
+        producer_max_batch_size=1_048_576,
+        producer_linger_ms=5,
         consumer_auto_offset_reset="earliest",
         logging_config=None,
     )
