@@ -12,6 +12,7 @@ signals (``min_score``; ``core`` words weigh 2), so one stray word does not make
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import re
@@ -203,6 +204,8 @@ def _cp_table() -> bytes:
         if len(out) != 1:
             raise AssertionError(f"cp1251 char {ch!r} normalises to {out!r}")
         table[i] = out[0]
+    if [ch for ch in _INVISIBLE if ch.encode("cp1251", "ignore")] != ["\u00ad"]:
+        raise AssertionError("_tags expects the soft hyphen as the one invisible cp1251 char")
     return bytes(table)
 
 
@@ -387,6 +390,10 @@ class Tagger:
         )
 
         auto = ahocorasick.Automaton()
+        # the same patterns as cp1251 bytes read as latin-1: _tags scans cp1251-encodable text
+        # (nearly all) as its normalised bytes, skipping a cp1251 decode; one char is one byte,
+        # so offsets agree. Patterns cp1251 cannot encode ("chișinău") cannot occur there.
+        auto_cp = ahocorasick.Automaton()
         for pat, (form_len, entries) in b.patterns.items():
             # plain: the signals when every entry is an unconditional positive one (nearly
             # all hits), so the scan loop skips the per-entry checks; None sends the hit through
@@ -396,9 +403,14 @@ class Tagger:
             if all(e.kind == _POS and e.cased is None for e in entries):
                 plain = tuple(e.signal for e in entries)
                 plain_ent = tuple(e.signal for e in entries if self._is_entity[e.tag])
-            auto.add_word(pat, (len(pat), form_len, tuple(entries), plain, plain_ent))
+            value = (len(pat), form_len, tuple(entries), plain, plain_ent)
+            auto.add_word(pat, value)
+            with contextlib.suppress(UnicodeEncodeError):
+                auto_cp.add_word(pat.encode("cp1251").decode("latin-1"), value)
         auto.make_automaton()
+        auto_cp.make_automaton()
         self._auto = auto
+        self._auto_cp = auto_cp
         self.n_patterns = len(b.patterns)
         self.build_seconds = time.perf_counter() - t0
 
@@ -603,18 +615,31 @@ class Tagger:
         goes on in _match, which first replays the hits seen so far: the result is _match's."""
         if not isinstance(text, str) or not text:
             return []
-        text = _visible(text)
-        low = normalize_for_tagging(text)
+        low: str | None
+        try:
+            raw = text.encode("cp1251")
+        except UnicodeEncodeError:
+            text = _visible(text)
+            low = normalize_for_tagging(text)
+            found = self._auto.iter(f" {low} ")
+        else:  # the soft hyphen is the one invisible char in cp1251
+            if b"\xad" in raw:
+                text = text.replace("\xad", "")
+                raw = raw.replace(b"\xad", b"")
+            norm = raw.translate(_CP_TABLE)
+            low = None  # norm.decode("cp1251"), needed only by _match
+            found = self._auto_cp.iter(b" ".join((b"", norm, b"")).decode("latin-1"))
         k = 4 if entities_only else 3
         sigs: set[int] = set()
         add = sigs.update
         seen: list[tuple[int, tuple[Any, ...]]] = []
         keep = seen.append
-        found = self._auto.iter(f" {low} ")
         for hit in found:
             value = hit[1]
             plain = value[k]
             if plain is None and not self._settle(text, hit, sigs, entities_only):
+                if low is None:
+                    low = norm.decode("cp1251")
                 pos, neg = self._match(
                     text, entities_only, low, itertools.chain(seen, (hit,), found)
                 )
