@@ -54,6 +54,7 @@ _APOSTROPHES = "’ʼ`‘′´"  # uk spells the apostrophe many ways
 # combining stress mark of Russian/Ukrainian learner texts ("Украи́на").
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0301"
 _MAX_PRODUCT = 4000  # bound on the cartesian product of a multiword name's forms
+_FOUND_MEMO = 8192  # signal sets -> tag ids kept (cleared when full)
 _MAX_CONTEXT_CHECKS = 8  # per tag and text: a city named 30 times costs 8 context checks
 
 # kinds of automaton entries
@@ -385,6 +386,7 @@ class Tagger:
                     raise AssertionError(f"signal {b.signals[e.signal]!r} of two tags")
                 sig_tag[e.signal] = e.tag
         self._sig_tag = tuple(sig_tag)
+        self._found_memo: dict[frozenset[int], tuple[str, ...]] = {}
         self._need = tuple(
             1 if ent else n for ent, n in zip(self._is_entity, self._min_score, strict=True)
         )
@@ -523,13 +525,19 @@ class Tagger:
         return out
 
     def _match(
-        self, text: str, entities_only: bool, low: str | None = None, found: Any = None
+        self,
+        text: str,
+        entities_only: bool,
+        low: str | None = None,
+        found: Any = None,
+        known: Mapping[tuple[int, bool, int, int], int] | None = None,
     ) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int]]]:
         """One scan: accepted (tag, signal, start, end) and negative (tag, start, end) spans.
 
         text has no invisible chars (_visible); offsets are in it: the scan string is
         " " + normalised text + " ". low (normalize_for_tagging(text)) and found (the
-        automaton's hits on the scan string, in its order) let _tags resume a scan it began.
+        automaton's hits on the scan string, in its order) let _tags resume a scan it began;
+        known: context checks _tags made already, by (rule, subject, start, end).
         """
         if low is None:
             low = normalize_for_tagging(text)
@@ -572,7 +580,9 @@ class Tagger:
                         partners.append(span)
                         continue
                     checks[e.tag] = n + 1
-                    ok = self._context_ok(e, low, start, end)
+                    ok = known.get((e.rule, e.subject, start, end)) if known else None
+                    if ok is None:
+                        ok = self._context_ok(e, low, start, end)
                     if ok > 0:
                         pos.append(span)
                         accepted.add(e.tag)
@@ -609,79 +619,102 @@ class Tagger:
 
     def _tags(self, text: str, entities_only: bool) -> list[str]:
         """Most texts need no spans: their tags follow from the set of accepted signals. Plain
-        hits add theirs; cased forms are checked on the spot; a metonym of a tag already found
-        is skipped (_match makes it a partner, which matters only for pairing, i.e. only after
-        a context check). At a hit that needs more (a context check, a `not` phrase) the scan
-        goes on in _match, which first replays the hits seen so far: the result is _match's."""
+        hits add theirs, the others go through _settle, which does what _match does as long as
+        no spans are needed. Spans are needed for a `not` phrase (the scan then goes on in
+        _match, which first replays the hits seen so far) and for a metonym left without a cue
+        (pairing: _match redoes the whole scan from the hits kept). Either way the result is
+        _match's."""
         if not isinstance(text, str) or not text:
             return []
-        low: str | None
         try:
             raw = text.encode("cp1251")
         except UnicodeEncodeError:
             text = _visible(text)
-            low = normalize_for_tagging(text)
-            found = self._auto.iter(f" {low} ")
+            st = _Scan(text, b"", normalize_for_tagging(text))
+            found = self._auto.iter(f" {st.low} ")
         else:  # the soft hyphen is the one invisible char in cp1251
             if b"\xad" in raw:
                 text = text.replace("\xad", "")
                 raw = raw.replace(b"\xad", b"")
             norm = raw.translate(_CP_TABLE)
-            low = None  # norm.decode("cp1251"), needed only by _match
+            st = _Scan(text, norm, None)
             found = self._auto_cp.iter(b" ".join((b"", norm, b"")).decode("latin-1"))
         k = 4 if entities_only else 3
-        sigs: set[int] = set()
+        sigs = st.sigs
         add = sigs.update
         seen: list[tuple[int, tuple[Any, ...]]] = []
         keep = seen.append
         for hit in found:
-            value = hit[1]
-            plain = value[k]
-            if plain is None and not self._settle(text, hit, sigs, entities_only):
-                if low is None:
-                    low = norm.decode("cp1251")
+            plain = hit[1][k]
+            if plain is None and not self._settle(st, hit, entities_only):
                 pos, neg = self._match(
-                    text, entities_only, low, itertools.chain(seen, (hit,), found)
+                    text, entities_only, st.lower(), itertools.chain(seen, (hit,), found), st.known
                 )
-                if neg:
-                    pos = [p for p in pos if not self._cancelled(p, neg)]
-                return self._found(p[1] for p in pos)
+                return self._found_spans(pos, neg)
             keep(hit)
             if plain:
                 add(plain)
+        if st.pending:
+            sig_tag = self._sig_tag
+            accepted = {sig_tag[s] for s in sigs}
+            if any(t not in accepted for t in st.pending):
+                pos, neg = self._match(text, entities_only, st.lower(), iter(seen), st.known)
+                return self._found_spans(pos, neg)
         return self._found(sigs) if sigs else []
 
-    def _settle(
-        self, text: str, hit: tuple[int, tuple[Any, ...]], sigs: set[int], entities_only: bool
-    ) -> bool:
-        """Add the signals of a non-plain hit to sigs as _match would; False (sigs partly
-        updated, to be discarded) when the hit needs _match."""
+    def _settle(self, st: _Scan, hit: tuple[int, tuple[Any, ...]], entities_only: bool) -> bool:
+        """Apply a non-plain hit to st as _match would; False (st then useless) at a `not`
+        phrase or a metonym of a tag that has one: those need spans."""
         last, (pat_len, form_len, entries, _plain, _plain_ent) = hit
         start = last - pat_len + 1
         end = start + form_len
         is_entity, has_neg, sig_tag = self._is_entity, self._has_neg, self._sig_tag
+        sigs, checks = st.sigs, st.checks
         for e in entries:
             if entities_only and not is_entity[e.tag]:
                 continue
-            if e.cased is not None and _cased_slice(text[start:end]) != e.cased:
+            if e.cased is not None and _cased_slice(st.text[start:end]) != e.cased:
                 continue
             if e.kind == _POS:
                 sigs.add(e.signal)
-            elif e.kind == _NEG or has_neg[e.tag]:
+                continue
+            if e.kind == _NEG or has_neg[e.tag]:
                 return False
-            elif not any(sig_tag[s] == e.tag for s in sigs):
-                return False  # a context check
+            n = checks.get(e.tag, 0)
+            if n >= _MAX_CONTEXT_CHECKS or any(sig_tag[s] == e.tag for s in sigs):
+                continue  # a partner in _match: it matters only for pairing
+            checks[e.tag] = n + 1
+            ok = self._context_ok(e, st.lower(), start, end)
+            st.known[(e.rule, e.subject, start, end)] = ok
+            if ok > 0:
+                sigs.add(e.signal)
+            elif ok == 0:
+                st.pending.append(e.tag)
         return True
 
-    def _found(self, sigs: Iterable[int]) -> list[str]:
-        """Tag ids, in taxonomy order, of the distinct signals sigs."""
-        sig_tag, weights, need = self._sig_tag, self._weights, self._need
-        score: dict[int, int] = {}
-        for sig in set(sigs):
-            t = sig_tag[sig]
-            score[t] = score.get(t, 0) + weights[sig]
-        ids = self._ids
-        return [ids[t] for t in sorted(score) if score[t] >= need[t]]
+    def _found_spans(
+        self, pos: list[tuple[int, int, int, int]], neg: list[tuple[int, int, int]]
+    ) -> list[str]:
+        if neg:
+            pos = [p for p in pos if not self._cancelled(p, neg)]
+        return self._found({p[1] for p in pos})
+
+    def _found(self, sigs: set[int]) -> list[str]:
+        """Tag ids, in taxonomy order, of the distinct signals sigs (few sets recur: cached)."""
+        key = frozenset(sigs)
+        got = self._found_memo.get(key)
+        if got is None:
+            sig_tag, weights, need = self._sig_tag, self._weights, self._need
+            score: dict[int, int] = {}
+            for sig in sigs:
+                t = sig_tag[sig]
+                score[t] = score.get(t, 0) + weights[sig]
+            ids = self._ids
+            got = tuple(ids[t] for t in sorted(score) if score[t] >= need[t])
+            if len(self._found_memo) >= _FOUND_MEMO:
+                self._found_memo.clear()
+            self._found_memo[key] = got
+        return list(got)
 
     def tag(self, text: str) -> list[str]:
         """Entity and theme tags of text, in taxonomy order, without duplicates. Never raises."""
@@ -690,6 +723,26 @@ class Tagger:
     def tag_entities(self, text: str) -> list[str]:
         """Entity tags only (the scored part of tagging)."""
         return self._tags(text, entities_only=True)
+
+
+class _Scan:
+    """What _tags keeps while it scans: the text, its normalised cp1251 bytes (or its
+    normalised str), the accepted signals, context checks per tag, metonyms without a cue."""
+
+    __slots__ = ("checks", "known", "low", "norm", "pending", "sigs", "text")
+
+    def __init__(self, text: str, norm: bytes, low: str | None) -> None:
+        self.text, self.norm, self.low = text, norm, low
+        self.sigs: set[int] = set()
+        self.checks: dict[int, int] = {}
+        self.pending: list[int] = []
+        self.known: dict[tuple[int, bool, int, int], int] = {}  # context checks made
+
+    def lower(self) -> str:
+        """normalize_for_tagging(text), decoded from the bytes on first use."""
+        if self.low is None:
+            self.low = self.norm.decode("cp1251")
+        return self.low
 
 
 _CONJUNCTIONS = (["і"], ["й"], ["та"], ["и"], ["and"], ["або"], ["или"], ["or"])
