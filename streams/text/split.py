@@ -517,34 +517,48 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     score(k) = sum of lead values of units < k (cohesion with the lead before them) minus the sum
     of lead values of units >= k (cohesion with the whole lead [0, k)). Updated incrementally via
     the first occurrence of each stem, so the search is linear in the number of stems.
+
+    The lead value (`_value`) and its softplus cost are inlined below: this loop runs for every
+    item, and the arithmetic is kept in exactly the same order as in those functions.
     """
     free_units: list[_Unit] = []
     end_after: list[bool] = []  # an end-of-article line (comments, share, source) follows
     hard_seen = False
+    tail_hard = 0  # teasers already known (given away by repetition, markers or links)
     for u in units:
         hard_seen = hard_seen or u.hard
-        if u.role == _FREE:
+        role = u.role
+        if role == _FREE:
             if hard_seen:
                 # After a repeated teaser or a link list the page is in its teaser block.
                 u.role = _TEASER
+                tail_hard += 1
             else:
                 free_units.append(u)
                 end_after.append(False)
-        elif u.role == _BOILER_R and free_units and _END_OF_ARTICLE_L.search(u.f.fold):
+        elif role == _TEASER:
+            tail_hard += 1
+        elif role == _BOILER_R and free_units and _END_OF_ARTICLE_L.search(u.f.fold):
             end_after[-1] = True
     n = len(free_units)
     if not n:
         return
-    free = [u.f.analysed() for u in free_units]
+    free = [u.f for u in free_units]
     first: dict[str, int] = dict.fromkeys(title_stems or (), -1)
     base = [0.0] * n  # shared weight with the title
     total = [0.0] * n  # shared weight with title + all earlier units
     contrib: list[dict[int, float]] = [{} for _ in range(n)]
     colon = [False] * n
+    prev: _Feat | None = None
     for i, fu in enumerate(free):
-        colon[i] = i > 0 and free[i - 1].text.endswith((":", ";"))
+        if fu.stems is None:
+            _analyse(fu)
+        if prev is not None:
+            colon[i] = prev.text.endswith((":", ";"))
+        prev = fu
+        get = first.get
         for s, w in (fu.stems or {}).items():
-            f = first.get(s)
+            f = get(s)
             if f is None:
                 first[s] = i
             elif f < 0:
@@ -555,14 +569,28 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
                 c[i] = c.get(i, 0.0) + w
                 total[i] += w
     digest = not title_stems and _looks_like_digest(free, total)
-    bonus = [(_W_COLON if colon[i] else 0.0) for i in range(n)]
+    bonus = [(_W_COLON if c else 0.0) for c in colon]
     if not digest:
         for i, p in enumerate(_POS_PRIOR[:n]):
             bonus[i] += p
     # Costs are -log P(label): softplus of the log-odds on the wrong side.
-    lead_c = [_softplus(-(_value(fu, total[i]) + bonus[i])) for i, fu in enumerate(free)]
+    exp, log1p = math.exp, math.log1p
+    lead_c = [0.0] * n
+    tease_c = [0.0] * n
+    for i, fu in enumerate(free):
+        shape, weight, b = fu.shape, fu.weight, bonus[i]
+        for shared, to_lead in ((total[i], True), (base[i], False)):
+            v = shape + _COH_SLOPE * (shared if shared < _COH_CAP else _COH_CAP)
+            if weight:
+                r = shared / weight
+                v += _W_RATIO * (r if r < 0.4 else 0.4)
+            if to_lead:
+                x = -(v + b)
+                lead_c[i] = x + log1p(exp(-x)) if x > 0 else log1p(exp(x))
+            else:
+                x = v + b
+                tease_c[i] = x + log1p(exp(-x)) if x > 0 else log1p(exp(x))
     shared_now = base[:]
-    tease_c = [_softplus(_value(fu, base[i]) + bonus[i]) for i, fu in enumerate(free)]
     t_sum = sum(tease_c)
     l_sum = 0.0
     # "No lead at all" (a digest) is only a candidate when the opening paragraph binds to nothing
@@ -570,20 +598,27 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     best_k, best = 0, (t_sum if digest else math.inf)
     # Teasers come in blocks: a cut leaving a single weak paragraph after it (and no teaser that
     # gave itself away) is more likely the story's last paragraph.
-    tail_hard = sum(1 for u in units if u.role == _TEASER)
+    lone_opener = not title_stems and n > 1 and not free[0].long
     for k in range(n):
         # Move unit k from the teaser side to the lead side; its stems join the lead context.
         t_sum -= tease_c[k]
         l_sum += lead_c[k]
         for i, w in contrib[k].items():
-            shared_now[i] += w
-            nc = _softplus(_value(free[i], shared_now[i]) + bonus[i])
+            shared = shared_now[i] + w
+            shared_now[i] = shared
+            fu = free[i]
+            v = fu.shape + _COH_SLOPE * (shared if shared < _COH_CAP else _COH_CAP)
+            if fu.weight:
+                r = shared / fu.weight
+                v += _W_RATIO * (r if r < 0.4 else 0.4)
+            x = v + bonus[i]
+            nc = x + log1p(exp(-x)) if x > 0 else log1p(exp(x))
             t_sum += nc - tease_c[i]
             tease_c[i] = nc
         cost = l_sum + t_sum
         if tail_hard == 0 and n - (k + 1) == 1:
             cost += _LONE_TEASER
-        if k == 0 and not title_stems and n > 1 and not free[0].long:
+        if k == 0 and lone_opener:
             cost += _LONE_OPENER
         if free[k].truncated:
             cost -= _CUT_AFTER_TRUNC
