@@ -12,6 +12,7 @@ signals (``min_score``; ``core`` words weigh 2), so one stray word does not make
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
 import itertools
@@ -19,6 +20,8 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from encodings.cp1251 import decoding_table as _CP_DECODE
+from encodings.cp1251 import encoding_table as _CP_ENCODE
 from pathlib import Path
 from typing import Any
 
@@ -169,10 +172,10 @@ def normalize_for_tagging(text: str) -> str:
     _normalize_slow itself); a per-char str.translate would cost more than the automaton scan.
     """
     try:
-        raw = text.encode("cp1251")
+        raw = _cp_encode(text, "strict", _CP_ENCODE)[0]
     except UnicodeEncodeError:
         return _normalize_slow(text)
-    return raw.translate(_CP_TABLE).decode("cp1251")
+    return _cp_decode(raw.translate(_CP_TABLE), "strict", _CP_DECODE)[0]
 
 
 def _normalize_slow(text: str) -> str:
@@ -227,6 +230,9 @@ def _unify(text: str) -> str:
 
 
 _CP_TABLE = _cp_table()
+# str.encode("cp1251") / bytes.decode("cp1251") without the Python frame of the codec's wrapper
+_cp_encode = codecs.charmap_encode
+_cp_decode = codecs.charmap_decode
 
 
 def _cased_form(form: str) -> str:
@@ -626,35 +632,44 @@ class Tagger:
         _match's."""
         if not isinstance(text, str) or not text:
             return []
+        low: str | None = None
+        norm = b""
         try:
-            raw = text.encode("cp1251")
+            raw = _cp_encode(text, "strict", _CP_ENCODE)[0]
         except UnicodeEncodeError:
             text = _visible(text)
-            st = _Scan(text, b"", normalize_for_tagging(text))
-            found = self._auto.iter(f" {st.low} ")
+            low = normalize_for_tagging(text)
+            found = self._auto.iter(f" {low} ")
         else:  # the soft hyphen is the one invisible char in cp1251
             if b"\xad" in raw:
                 text = text.replace("\xad", "")
                 raw = raw.replace(b"\xad", b"")
             norm = raw.translate(_CP_TABLE)
-            st = _Scan(text, norm, None)
             found = self._auto_cp.iter(b" ".join((b"", norm, b"")).decode("latin-1"))
         k = 4 if entities_only else 3
-        sigs = st.sigs
+        sigs: set[int] = set()
         add = sigs.update
         seen: list[tuple[int, tuple[Any, ...]]] = []
         keep = seen.append
+        st: _Scan | None = None  # made at the first non-plain hit
         for hit in found:
             plain = hit[1][k]
-            if plain is None and not self._settle(st, hit, entities_only):
-                pos, neg = self._match(
-                    text, entities_only, st.lower(), itertools.chain(seen, (hit,), found), st.known
-                )
-                return self._found_spans(pos, neg)
+            if plain is None:
+                if st is None:
+                    st = _Scan(text, norm, low, sigs)
+                if not self._settle(st, hit, entities_only):
+                    pos, neg = self._match(
+                        text,
+                        entities_only,
+                        st.lower(),
+                        itertools.chain(seen, (hit,), found),
+                        st.known,
+                    )
+                    return self._found_spans(pos, neg)
             keep(hit)
             if plain:
                 add(plain)
-        if st.pending:
+        if st is not None and st.pending:
             sig_tag = self._sig_tag
             accepted = {sig_tag[s] for s in sigs}
             if any(t not in accepted for t in st.pending):
@@ -731,9 +746,8 @@ class _Scan:
 
     __slots__ = ("checks", "known", "low", "norm", "pending", "sigs", "text")
 
-    def __init__(self, text: str, norm: bytes, low: str | None) -> None:
-        self.text, self.norm, self.low = text, norm, low
-        self.sigs: set[int] = set()
+    def __init__(self, text: str, norm: bytes, low: str | None, sigs: set[int]) -> None:
+        self.text, self.norm, self.low, self.sigs = text, norm, low, sigs
         self.checks: dict[int, int] = {}
         self.pending: list[int] = []
         self.known: dict[tuple[int, bool, int, int], int] = {}  # context checks made
@@ -741,7 +755,7 @@ class _Scan:
     def lower(self) -> str:
         """normalize_for_tagging(text), decoded from the bytes on first use."""
         if self.low is None:
-            self.low = self.norm.decode("cp1251")
+            self.low = _cp_decode(self.norm, "strict", _CP_DECODE)[0]
         return self.low
 
 
