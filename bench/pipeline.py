@@ -203,6 +203,9 @@ async def latency(bootstrap: str, rate: float, seconds: float) -> dict[str, floa
     reader = asyncio.create_task(consume())
     start = time.monotonic()
     for i, item in enumerate(items):
+        # A unique opening makes every lead new, so every item gives one latency sample.
+        head, _, rest = item["content"].partition("\n")
+        item["content"] = f"{head}\nLatency probe {i} at {time.time()}: {rest}"
         await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
         item["fetched_at"] = now_iso()
         item["published"] = item["fetched_at"]
