@@ -55,6 +55,21 @@ class Block:
         return self.link_chars / n if n else 0.0
 
 
+def _collapse(text: str) -> str:
+    """Whitespace runs -> one space, trimmed (re's \\s and str.split() agree on whitespace).
+
+    Printable text has no whitespace but the ASCII space, so most lines need no work at all."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
+def _non_space_len(text: str) -> int:
+    if text.isprintable():
+        return len(text) - text.count(" ")
+    return len("".join(text.split()))
+
+
 class _Acc:
     """Accumulates inline text of the block being built (lines split at <br>)."""
 
@@ -72,9 +87,7 @@ class _Acc:
     def flush(self) -> None:
         parts = self.parts
         if parts:
-            # str.split() and re's \s agree on what whitespace is; split/join is much faster
-            # than a regex substitution that matches every single space.
-            text = " ".join("".join(parts).split())
+            text = _collapse("".join(parts))
             if text:
                 links = self.links
                 link_text = max(links, key=len) if links else None
@@ -99,23 +112,27 @@ def _walk(node: LexborNode, acc: _Acc, block_tag: str, in_link: bool) -> None:
         tag = child.tag
         if tag == "-text":
             t = child.text_content
-            if t:
+            # Whitespace opening a line would be trimmed anyway (and all text nodes of a line
+            # share one block tag): skip it, so that lines between tags stay empty.
+            if t and (parts or not t.isspace()):
                 parts.append(t)
                 acc.tag = block_tag
                 if in_link:
-                    acc.link_chars += len("".join(t.split()))
+                    acc.link_chars += _non_space_len(t)
         elif tag is None or tag[:1] == "-" or tag in _SKIP_TAGS:
             continue
         elif tag in _BLOCK_TAGS:
-            acc.flush()
+            if parts or acc.href is not None or acc.links or acc.bold is not None:
+                acc.flush()
             _walk(child, acc, tag, in_link)
-            acc.flush()
+            if parts or acc.href is not None or acc.links or acc.bold is not None:
+                acc.flush()
         elif tag == "br":
             acc.flush()
         elif tag == "a":
             if acc.href is None:
                 acc.href = child.attributes.get("href")
-            acc.links.append(" ".join(child.text(deep=True).split()))
+            acc.links.append(_collapse(child.text(deep=True)))
             _walk(child, acc, block_tag, True)
         else:
             if (tag == "strong" or tag == "b") and not "".join(parts).strip():
