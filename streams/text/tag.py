@@ -679,7 +679,8 @@ class Tagger:
 
     def _settle(self, st: _Scan, hit: tuple[int, tuple[Any, ...]], entities_only: bool) -> bool:
         """Apply a non-plain hit to st as _match would; False (st then useless) at a `not`
-        phrase or a metonym of a tag that has one: those need spans."""
+        phrase: cancelling needs spans. (Without a `not` hit in the text, spans of tags that
+        have `not` phrases need no keeping either.)"""
         last, (pat_len, form_len, entries, _plain, _plain_ent) = hit
         start = last - pat_len + 1
         end = start + form_len
@@ -693,10 +694,12 @@ class Tagger:
             if e.kind == _POS:
                 sigs.add(e.signal)
                 continue
-            if e.kind == _NEG or has_neg[e.tag]:
+            if e.kind == _NEG:
                 return False
             n = checks.get(e.tag, 0)
-            if n >= _MAX_CONTEXT_CHECKS or any(sig_tag[s] == e.tag for s in sigs):
+            if n >= _MAX_CONTEXT_CHECKS or (
+                not has_neg[e.tag] and any(sig_tag[s] == e.tag for s in sigs)
+            ):
                 continue  # a partner in _match: it matters only for pairing
             checks[e.tag] = n + 1
             ok = self._context_ok(e, st.lower(), start, end)
