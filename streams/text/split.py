@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from streams.text.html import Block, html_blocks
 
@@ -315,14 +316,17 @@ class _Feat:
 
 
 _MEMO: dict[str, _Feat] = {}
-_MEMO_MAX = 20_000  # paragraphs; emptied when full (a few MB at most)
+_MEMO_MAX = 4096  # paragraphs (about 2.5 KB each with their stems: ~10 MB at most)
 
 
 def _feat(text: str) -> _Feat:
     f = _MEMO.get(text)
     if f is None:
         if len(_MEMO) >= _MEMO_MAX:
-            _MEMO.clear()
+            # Forget the older half (dicts keep insertion order); what is still repeated - a
+            # site's current teasers and furniture - comes back at its next occurrence.
+            for old in list(islice(_MEMO, _MEMO_MAX // 2)):
+                _MEMO.pop(old, None)
         f = _MEMO[text] = _Feat(text)
     return f
 
