@@ -374,3 +374,43 @@ def test_non_string_and_empty_input() -> None:
     assert tag("") == []
     assert tag_entities("   \n ") == []
     assert tag(None) == []  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- fast paths = full path
+
+
+def _full_path(text: str) -> list[str]:
+    """tag() the slow way: every hit through _match, then cancelling and scoring."""
+    from streams.text import tag as tag_mod
+
+    tg = default_tagger()
+    if not text:
+        return []
+    pos, neg = tg._match(tag_mod._visible(text), False)
+    return tg._found_spans(pos, neg)
+
+
+def test_cp1251_table_equals_slow_normalisation() -> None:
+    from streams.text import tag as tag_mod
+
+    chars = bytes(i for i in range(256) if i != 0x98).decode("cp1251")
+    assert normalize_for_tagging(chars) == tag_mod._normalize_slow(chars)
+    for text in ("Ё, ЇЖАК!  US—EU…", "«Альянс» ’s `x´", "Укр\u00adаїна", "⚡️Трамп", "ΟΔΟΣ Київ"):
+        assert normalize_for_tagging(text) == tag_mod._normalize_slow(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_fast_path_equals_full_match(text: str) -> None:
+    assert tag(text) == _full_path(text)
+
+
+def test_fast_path_equals_full_match_on_own_gold() -> None:
+    extra = [
+        "Українська правда: Київ заявив, що Вашингтон і Латинська Америка домовилися.",
+        "Між Києвом і Москвою. Kyiv and Moscow said. Брюсселем та Кремлем.",
+        "Меланія Трамп і Трамп-молодший. Курський вокзал; Курськ заявив.",
+        "Москва. " * 10 + "Москва заявила. Київ і Москва",
+    ]
+    for text in [r["text"] for r in load_rows(OWN_GOLD)] + extra:
+        assert tag(text) == _full_path(text), text
