@@ -635,7 +635,7 @@ class Tagger:
         low: str | None = None
         norm = b""
         try:
-            raw = _cp_encode(text, "strict", _CP_ENCODE)[0]
+            raw = _cp_encode(f" {text} ", "strict", _CP_ENCODE)[0]  # the scan string's spaces
         except UnicodeEncodeError:
             text = _visible(text)
             low = normalize_for_tagging(text)
@@ -644,8 +644,8 @@ class Tagger:
             if b"\xad" in raw:
                 text = text.replace("\xad", "")
                 raw = raw.replace(b"\xad", b"")
-            norm = raw.translate(_CP_TABLE)
-            found = self._auto_cp.iter(b" ".join((b"", norm, b"")).decode("latin-1"))
+            norm = raw.translate(_CP_TABLE)  # " " + normalised text + " ", as bytes
+            found = self._auto_cp.iter(norm.decode("latin-1"))
         k = 4 if entities_only else 3
         sigs: set[int] = set()
         add = sigs.update
@@ -744,7 +744,7 @@ class Tagger:
 
 
 class _Scan:
-    """What _tags keeps while it scans: the text, its normalised cp1251 bytes (or its
+    """What _tags keeps while it scans: the text, its padded normalised cp1251 bytes (or its
     normalised str), the accepted signals, context checks per tag, metonyms without a cue."""
 
     __slots__ = ("checks", "known", "low", "norm", "pending", "sigs", "text")
@@ -758,7 +758,7 @@ class _Scan:
     def lower(self) -> str:
         """normalize_for_tagging(text), decoded from the bytes on first use."""
         if self.low is None:
-            self.low = _cp_decode(self.norm, "strict", _CP_DECODE)[0]
+            self.low = _cp_decode(self.norm[1:-1], "strict", _CP_DECODE)[0]
         return self.low
 
 
@@ -816,9 +816,9 @@ THEME_TAGS: tuple[str, ...] = _ids("theme")
 
 def tag(text: str) -> list[str]:
     """Entity + theme tags of text, in taxonomy order."""
-    return default_tagger().tag(text)
+    return default_tagger()._tags(text, False)
 
 
 def tag_entities(text: str) -> list[str]:
     """Entity tags of text, in taxonomy order."""
-    return default_tagger().tag_entities(text)
+    return default_tagger()._tags(text, True)
