@@ -124,15 +124,16 @@ class _Rule:
     """Context cues. Cyrillic cues are stems (prefixes); Latin ones are whole words, since
     English inflects little and "may" must not match "mayor"."""
 
-    after: _Stems
+    after: _Stems | None  # None: no stems (a plain test, not a Python __bool__)
     after_words: frozenset[str]
-    before: _Stems
+    before: _Stems | None
     before_words: frozenset[str]
     skip: frozenset[str]
     window_after: int
     window_before: int
-    unless_after: _Stems
-    unless_before: _Stems
+    unless_after: _Stems | None
+    unless_before: _Stems | None
+    cued: bool  # has any after/before cue (a rule without accepts what it does not reject)
 
 
 @dataclass
@@ -356,15 +357,18 @@ class Tagger:
             before = [_clean_form(w) for w in _as_list(r.get("before"))]
             rules.append(
                 _Rule(
-                    after=_Stems(w for w in after if not _is_latin(w)),
+                    after=_Stems(w for w in after if not _is_latin(w)) or None,
                     after_words=frozenset(w for w in after if _is_latin(w)),
-                    before=_Stems(w for w in before if not _is_latin(w)),
+                    before=_Stems(w for w in before if not _is_latin(w)) or None,
                     before_words=frozenset(w for w in before if _is_latin(w)),
                     skip=frozenset(_clean_form(w) for w in _as_list(r.get("skip"))),
                     window_after=int(r.get("window_after", 3)),
                     window_before=int(r.get("window_before", 2)),
-                    unless_after=_Stems(_clean_form(w) for w in _as_list(r.get("unless_after"))),
-                    unless_before=_Stems(_clean_form(w) for w in _as_list(r.get("unless_before"))),
+                    unless_after=_Stems(_clean_form(w) for w in _as_list(r.get("unless_after")))
+                    or None,
+                    unless_before=_Stems(_clean_form(w) for w in _as_list(r.get("unless_before")))
+                    or None,
+                    cued=bool(after or before),
                 )
             )
         self._rules = tuple(rules)
@@ -488,25 +492,33 @@ class Tagger:
         # low holds only word chars, whitespace and "'" (normalize_for_tagging), so its words
         # ([\w']+ runs) are what str.split gives, a few times faster than a findall
         rule = self._rules[e.rule]
-        after = [w for w in low[end : end + 120].split() if w not in rule.skip]
-        if rule.unless_after and after and rule.unless_after.match(after[0]):
+        skip = rule.skip
+        after = [w for w in low[end : end + 120].split() if w not in skip]
+        stems = rule.unless_after
+        if stems is not None and after and stems.match(after[0]):
             return -1
         raw_before = low[max(0, start - 80) : start].split()
-        if rule.unless_before and raw_before and rule.unless_before.match(raw_before[-1]):
+        stems = rule.unless_before
+        if stems is not None and raw_before and stems.match(raw_before[-1]):
             return -1
-        if not (rule.after or rule.after_words or rule.before or rule.before_words):
+        if not rule.cued:
             return 1
-        if e.subject and any(
-            _cue(w, rule.after, rule.after_words) for w in after[: rule.window_after]
-        ):
-            return 1
-        before = [w for w in raw_before if w not in rule.skip]
+        stems, words = rule.after, rule.after_words
+        if e.subject:
+            for w in after[: rule.window_after]:
+                if w in words or (stems is not None and stems.match(w)):
+                    return 1
+        before = [w for w in raw_before if w not in skip]
         if rule.window_before <= 0 or not before:
             return 0
-        if _cue(before[-1], rule.after, rule.after_words):
+        w = before[-1]
+        if w in words or (stems is not None and stems.match(w)):
             return 1
-        window = before[-rule.window_before :]
-        return int(any(_cue(w, rule.before, rule.before_words) for w in window))
+        stems, words = rule.before, rule.before_words
+        for w in before[-rule.window_before :]:
+            if w in words or (stems is not None and stems.match(w)):
+                return 1
+        return 0
 
     @staticmethod
     def _paired(
@@ -767,10 +779,6 @@ _CONJUNCTIONS = (["і"], ["й"], ["та"], ["и"], ["and"], ["або"], ["или
 
 def _is_latin(word: str) -> bool:
     return word.isascii()
-
-
-def _cue(word: str, stems: _Stems, words: frozenset[str]) -> bool:
-    return word in words or stems.match(word)
 
 
 def _tagdef(t: Mapping[str, Any]) -> TagDef:
