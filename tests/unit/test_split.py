@@ -257,3 +257,22 @@ def test_split_html_total_deterministic_and_never_invents(html: str) -> None:
 def test_split_html_survives_arbitrary_text(html: str) -> None:
     split_html(html)
     split(html=html)
+
+
+def test_paragraph_memo_does_not_change_results() -> None:
+    from streams.text import split as split_mod
+
+    doc = "\n".join([*UK_LEAD, "Реклама", *UK_TEASERS, *UK_TEASERS[:1]])
+    split_mod.clear_memo()
+    cold = split_text(doc)
+    assert split_text(doc) == cold  # memoised paragraphs
+    split_mod.clear_memo()
+    assert split_text(doc) == cold
+
+
+def test_case_insensitive_wording_matches_like_re_ignorecase() -> None:
+    # The wording patterns run on folded lower-case text; re.IGNORECASE also equates "ſ" with
+    # "s" and "ı" with "i", which str.lower() alone does not.
+    inline = "ſee alſo: Як змінилися тарифи на проїзд у приміських поїздах"
+    res = split_text("\n".join([UK_LEAD[0], UK_LEAD[1], inline, UK_LEAD[2], *UK_TEASERS]))
+    assert _texts(res) == [inline, *UK_TEASERS]
