@@ -684,7 +684,8 @@ class Tagger:
         if st is not None and st.pending:
             sig_tag = self._sig_tag
             accepted = {sig_tag[s] for s in sigs}
-            if any(t not in accepted for t in st.pending):
+            todo = [p for p in st.pending if p[0] not in accepted]
+            if todo and _may_pair(st.lower(), todo):
                 pos, neg = self._match(text, entities_only, st.lower(), iter(seen), st.known)
                 return self._found_spans(pos, neg)
         return self._found(sigs) if sigs else []
@@ -719,7 +720,7 @@ class Tagger:
             if ok > 0:
                 sigs.add(e.signal)
             elif ok == 0:
-                st.pending.append(e.tag)
+                st.pending.append((e.tag, start, end))
         return True
 
     def _found_spans(
@@ -764,7 +765,7 @@ class _Scan:
     def __init__(self, text: str, norm: bytes, low: str | None, sigs: set[int]) -> None:
         self.text, self.norm, self.low, self.sigs = text, norm, low, sigs
         self.checks: dict[int, int] = {}
-        self.pending: list[int] = []
+        self.pending: list[tuple[int, int, int]] = []  # (tag, start, end)
         self.known: dict[tuple[int, bool, int, int], int] = {}  # context checks made
 
     def lower(self) -> str:
@@ -775,6 +776,23 @@ class _Scan:
 
 
 _CONJUNCTIONS = (["і"], ["й"], ["та"], ["и"], ["and"], ["або"], ["или"], ["or"])
+_CONJ_WORDS = frozenset(c[0] for c in _CONJUNCTIONS)
+_CONJ_ENDS = tuple(_CONJ_WORDS)
+
+
+def _may_pair(low: str, todo: list[tuple[int, int, int]]) -> bool:
+    """Can Tagger._paired join any of these metonym spans to a neighbour? Only through a
+    conjunction just after the span (the first word of the next 8 chars) or just before it
+    (the last word of the 7 chars before ends with it: a stem match may end mid-word). False
+    means _paired would find nothing, so _tags needs no spans."""
+    for _tag, start, end in todo:
+        after = low[end : end + 8].split()
+        if after and after[0] in _CONJ_WORDS:
+            return True
+        before = low[max(0, start - 7) : start].split()
+        if before and before[-1].endswith(_CONJ_ENDS):
+            return True
+    return False
 
 
 def _is_latin(word: str) -> bool:
