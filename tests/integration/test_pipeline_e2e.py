@@ -177,6 +177,7 @@ async def test_restart_recovers_dedup_table_from_changelog(
 ) -> None:
     """A worker on a fresh data dir (no local RocksDB) rebuilds the dedup tables from their
     changelogs: re-polled items emit nothing again; a new item still goes through."""
+    _shared_or_skip()  # builds on the end-to-end test's events
     before = await read_topic(broker.bootstrap, topics.EVENTS, timeout=10)
     assert before, "the end-to-end test must run first in this module"
     seen_ids = {orjson.loads(r.value)["event_id"] for r in before}
@@ -270,8 +271,8 @@ async def test_real_prometheus_scrapes_poller_and_worker(
 
     if find_binary() is None:
         pytest.skip("prometheus binary not installed (make test installs the Debian package)")
-    feed_server.add_items(
-        "beta",
+    feed_server.add_feed(
+        "metrics",
         [
             DevItem(
                 "metrics",
@@ -283,6 +284,7 @@ async def test_real_prometheus_scrapes_poller_and_worker(
                 html=True,
             )
         ],
+        "rss",
     )
     feeds_file = tmp_path / "feeds.yaml"
     feeds_file.write_text(feed_server.feeds_yaml(), encoding="utf-8")
