@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {}
     out["seed_chars"] = len(seed)
     out["seed_items_per_s"] = rate(lambda t: core(t, False), [seed], args.seconds)
+    # Cold: every paragraph made unique, so no per-paragraph cache can help (the worst case).
+    cold = [
+        "\n".join(f"{line} [{i}]" if line.strip() else line for line in seed.split("\n"))
+        for i in range(1500)
+    ]
+    out["seed_cold_items_per_s"] = rate(lambda t: core(t, False), cold, args.seconds)
     out["seed_like_mean_chars"] = statistics.mean(map(len, texts))
     out["seed_like_items_per_s"] = rate(lambda t: core(t, False), texts, args.seconds)
     out["html_items"] = len(htmls)
@@ -84,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ImportError:
         out["trafilatura_html_items_per_s"] = None
-    print(f"seed ({out['seed_chars']} chars):            {out['seed_items_per_s']:8,.0f} items/s")
+    print(f"seed ({out['seed_chars']} chars), repeated:  {out['seed_items_per_s']:8,.0f} items/s")
+    print(f"seed, every paragraph unique:  {out['seed_cold_items_per_s']:8,.0f} items/s")
     print(
         f"seed-like items ({out['seed_like_mean_chars']:.0f} chars): "
         f"{out['seed_like_items_per_s']:8,.0f} items/s"
