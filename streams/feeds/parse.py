@@ -20,6 +20,7 @@ import charset_normalizer
 import feedparser
 
 from streams.records import RawItem, make_item_id
+from streams.times import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +135,6 @@ def entry_to_item(feed_id: str, entry: Mapping[str, Any], fetched_at: str) -> Ra
         content_type=content_type,
         guid=guid,
     )
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _feedparse(body: bytes, headers: Mapping[str, str]) -> Any:

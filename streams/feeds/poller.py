@@ -28,7 +28,7 @@ import xxhash
 
 from streams import topics
 from streams.feeds.fetch import Fetcher, FetchError, FetchHTTPStatus, Validators
-from streams.feeds.parse import ParseError, now_iso, parse_feed
+from streams.feeds.parse import ParseError, parse_feed
 from streams.feeds.registry import Feed
 from streams.feeds.schedule import next_poll_at
 from streams.metrics import (
@@ -40,6 +40,7 @@ from streams.metrics import (
 )
 from streams.records import RawItem, encode
 from streams.settings import Settings
+from streams.times import now_iso
 
 log = logging.getLogger(__name__)
 
