@@ -96,6 +96,7 @@ async def _main(args: argparse.Namespace) -> int:
     server = None
     feeds_file = Path(args.feeds) if args.feeds else None
     worker = None
+    waiters: list[asyncio.Task[Any]] = []
     try:
         if feeds_file is None:
             server, feeds_file = await _serve_samples()
@@ -133,12 +134,13 @@ async def _main(args: argparse.Namespace) -> int:
         for task in done:
             if task.exception():
                 raise task.exception()  # type: ignore[misc]
-        for task in waiters:
-            task.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)
         print(stats.render(), flush=True)
         return 0
     finally:
+        # Stop what reads and writes first (poller, view), then the processes they talk to.
+        for task in waiters:
+            task.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
         if worker is not None:
             _stop_process(worker, "worker")
         if server is not None:
@@ -151,8 +153,9 @@ async def _main(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    # Client retries while a fresh broker elects leaders are expected; they would garble the view.
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    # Client retries while a fresh broker elects leaders are expected (aiokafka logs some at
+    # ERROR); they would garble the view. The worker's own log keeps everything.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     started = time.monotonic()
     try:
         return asyncio.run(_main(args))
