@@ -208,7 +208,7 @@ async def test_restart_recovers_dedup_table_from_changelog(
 
 
 async def test_bad_records_go_to_dead_letter_topic(broker: EmbeddedBroker, tmp_path: Path) -> None:
-    env = env_for(broker.bootstrap, tmp_path / "w3", "e2e")
+    env = env_for(broker.bootstrap, tmp_path / "w3", "e2e-dlq")  # own group: no rejoin wait
     worker = Worker(env, tmp_path / "w3")
     good = raw_like(
         "gamma",
@@ -252,13 +252,17 @@ async def test_bad_records_go_to_dead_letter_topic(broker: EmbeddedBroker, tmp_p
         for r in dlq
     }
     by_code = {dict(r.headers)["x-dlq-code"]: r for r in by_source.values()}
-    assert len(by_source) == 2 and set(by_code) == {b"not_json", b"missing_field"}
+    assert len(by_source) == 2 and set(by_code) == {b"not_json", b"missing_field"}, (
+        worker.log_tail()
+    )
     assert by_code[b"not_json"].value == b"this is {not json"
     assert by_code[b"missing_field"].value == orjson.dumps({"item_id": "x", "feed": "gamma"})
     assert dict(by_code[b"not_json"].headers)["x-dlq-reason"].startswith(b"not JSON")
     reason = dict(by_code[b"missing_field"].headers)["x-dlq-reason"].decode()
     assert "missing required field" in reason and "content" in reason
-    assert any(orjson.loads(r.value)["item_id"] == good["item_id"] for r in events)
+    assert any(orjson.loads(r.value)["item_id"] == good["item_id"] for r in events), (
+        worker.log_tail()
+    )
 
 
 @pytest.mark.prometheus
@@ -289,7 +293,9 @@ async def test_real_prometheus_scrapes_poller_and_worker(
     feeds_file = tmp_path / "feeds.yaml"
     feeds_file.write_text(feed_server.feeds_yaml(), encoding="utf-8")
     (metrics_port,) = free_ports(1)
-    env = env_for(broker.bootstrap, tmp_path / "w4", "e2e", NEWS_METRICS_PORT=str(metrics_port))
+    env = env_for(
+        broker.bootstrap, tmp_path / "w4", "e2e-metrics", NEWS_METRICS_PORT=str(metrics_port)
+    )
     worker = Worker(env, tmp_path / "w4")
     poller = subprocess.Popen(
         [sys.executable, "-m", "streams.cli", "poll", "--feeds", str(feeds_file)],
@@ -308,10 +314,16 @@ async def test_real_prometheus_scrapes_poller_and_worker(
     try:
         await asyncio.to_thread(prom.start)
         wait = prom.wait_for
-        await asyncio.to_thread(wait, "sum(news_feed_items_total)", lambda r: bool(r), 90)
-        events = await asyncio.to_thread(
-            wait, "sum(news_events_total)", lambda r: bool(r) and float(r[0]["value"][1]) >= 1, 120
-        )
+        try:
+            await asyncio.to_thread(wait, "sum(news_feed_items_total)", lambda r: bool(r), 90)
+            events = await asyncio.to_thread(
+                wait,
+                "sum(news_events_total)",
+                lambda r: bool(r) and float(r[0]["value"][1]) >= 1,
+                120,
+            )
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}\n{prom.log_tail()}\n{worker.log_tail()}") from None
         assert float(events[0]["value"][1]) >= 1
         up = await asyncio.to_thread(prom.query, "up")
         assert {s["metric"]["job"]: s["value"][1] for s in up} == {
