@@ -197,10 +197,23 @@ async def test_restart_recovers_dedup_table_from_changelog(
     try:
         polled = await asyncio.to_thread(poll_once, env, feeds_file)  # a new poller: re-sends all
         assert polled.returncode == 0, polled.stderr
-        events = await _events(broker.bootstrap, len(before) + 1, timeout=180)
+        fresh_id = records.make_item_id("alpha", "fresh")
+        recs = await read_topic(
+            broker.bootstrap,
+            topics.EVENTS,
+            until=lambda r: any(orjson.loads(x.value)["item_id"] == fresh_id for x in r),
+            timeout=180,
+            settle=5.0,
+        )
+        events = [orjson.loads(r.value) for r in recs]
     finally:
         worker.stop()
     new = [e for e in events if e["event_id"] not in seen_ids]
+    repeated = [e for e in events[len(before) :] if e["event_id"] in seen_ids]
+    assert not repeated, (
+        [(e["kind"], e["item_id"], e["text"][:80]) for e in repeated],
+        worker.log_tail(200),
+    )
     assert [e["item_id"] for e in new] == [records.make_item_id("alpha", "fresh")], [
         (e["item_id"], e["kind"], e["feed"], e["text"][:300]) for e in new
     ]
