@@ -30,26 +30,9 @@ def tag_ids() -> list[str]:
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    from streams.broker import BrokerError, broker_from_settings
+    from streams.broker import main as broker_main
 
-    s = _settings(args)
-    broker = broker_from_settings(s)
-    try:
-        if args.action == "fetch":
-            print(broker.ensure_jars())
-        elif args.action == "start":
-            broker.start()
-            print(broker.bootstrap)
-        elif args.action == "stop":
-            broker.stop()
-            print("stopped")
-        else:
-            for key, value in broker.status().items():
-                print(f"{key}: {value}")
-    except BrokerError as exc:
-        print(f"news-streams broker {args.action}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return broker_main([args.action] + (["--timeout", str(args.timeout)] if args.timeout else []))
 
 
 async def create_all_topics(s: settings_mod.Settings) -> list[str]:
@@ -170,6 +153,7 @@ def cmd_serve_feeds(args: argparse.Namespace) -> int:
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("broker", help="embedded single-node Kafka (KRaft): start|stop|status|fetch")
     p.add_argument("action", choices=["start", "stop", "status", "fetch"])
+    p.add_argument("--timeout", type=float, default=None, help="seconds (start: 60, stop: 30)")
     p.set_defaults(func=cmd_broker)
 
     p = sub.add_parser("topics", help="create the public topics (idempotent)")
