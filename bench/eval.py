@@ -10,7 +10,6 @@ summary against the bars and writes ``bench/results/eval.json``.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import subprocess
 import sys
@@ -59,21 +58,12 @@ def dedup_via_process(path: Path) -> dict[str, Any]:
             root.setdefault(item, item)
     for r in rows:
         root.setdefault(r["id"], r["id"])
-    pred = _pairs(_groups(root).values())
     gold_groups: dict[Any, list[str]] = defaultdict(list)
     for r in rows:
         gold_groups[r["cluster"]].append(r["id"])
-    gold = _pairs(gold_groups.values())
-    tp = len(pred & gold)
-    p = tp / len(pred) if pred else 1.0
-    rc = tp / len(gold) if gold else 1.0
-    return {
-        "precision": p,
-        "recall": rc,
-        "f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
-        "pred_pairs": len(pred),
-        "gold_pairs": len(gold),
-    }
+    return eval_dedup.prf(
+        eval_dedup.pairs(_groups(root).values()), eval_dedup.pairs(gold_groups.values())
+    )
 
 
 def _groups(root: dict[str, str]) -> dict[str, list[str]]:
@@ -81,10 +71,6 @@ def _groups(root: dict[str, str]) -> dict[str, list[str]]:
     for item, first in root.items():
         groups[first].append(item)
     return groups
-
-
-def _pairs(groups: Any) -> set[tuple[str, str]]:
-    return {(min(a, b), max(a, b)) for g in groups for a, b in itertools.combinations(g, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:

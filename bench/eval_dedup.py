@@ -51,14 +51,14 @@ def _ts(published: str) -> float:
     return datetime.fromisoformat(published.replace("Z", "+00:00")).timestamp()
 
 
-def _pairs(groups: Iterable[Sequence[str]]) -> set[tuple[str, str]]:
+def pairs(groups: Iterable[Sequence[str]]) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
     for g in groups:
         out.update(itertools.combinations(sorted(g), 2))
     return out
 
 
-def _prf(pred: set[tuple[str, str]], gold: set[tuple[str, str]]) -> dict[str, float]:
+def prf(pred: set[tuple[str, str]], gold: set[tuple[str, str]]) -> dict[str, float]:
     tp = len(pred & gold)
     p = tp / len(pred) if pred else 1.0
     r = tp / len(gold) if gold else 1.0
@@ -95,9 +95,9 @@ def evaluate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     gold_groups: dict[Any, list[str]] = defaultdict(list)
     for row in rows:
         gold_groups[row["cluster"]].append(row["id"])
-    gold = _pairs(gold_groups.values())
+    gold = pairs(gold_groups.values())
     result: dict[str, Any] = {"items": len(rows), "clusters": len(gold_groups)}
-    result["dedup"] = _prf(_pairs(pred_groups.values()), gold)
+    result["dedup"] = prf(pairs(pred_groups.values()), gold)
     sigs = {r["id"]: signature(r["text"]) for r in rows}
     result["key_recall"] = key_recall(sigs, gold)
     result["pair_recall_is_duplicate"] = round(
