@@ -102,6 +102,9 @@ def _logging(s: settings_mod.Settings) -> None:
     logging.basicConfig(
         level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from streams.logs import install
+
+    install()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -63,6 +63,13 @@ def register(p: Pipeline) -> None:
         revoked: set[TP] = args[0] if args else kwargs.get("revoked", set())
         await rt.revoked(revoked)
 
+    @p.app.task
+    async def quiet_logs() -> None:
+        # Faust configures logging when the worker starts; filter its handlers from then on.
+        from streams.logs import install
+
+        install()
+
     @p.app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def on_shutdown(app: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
         await rt.outputs.stop()
