@@ -338,6 +338,9 @@ async def pipeline_run(
     seconds: float = 20,
 ) -> dict[str, Any]:
     name = f"pipeline-{workers}w-{guarantee}"
+    # A unique group: a stray worker of another run that finds this broker on a reused port
+    # must not join our group and take partitions.
+    app_id = f"bench-pipeline-{os.getpid()}-{int(time.time())}"
     async with fresh_broker(tmp, name) as bootstrap:
         procs = [
             start_worker(
