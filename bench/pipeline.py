@@ -25,8 +25,10 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
@@ -201,9 +203,11 @@ async def wait_worker_ready(bootstrap: str, timeout: float = 120) -> None:
     """A warm-up item goes through: the worker has joined and restored its state."""
     item = raw_items(1, feed="warmup", seed=999)[0]
     # Its own text: sharing teasers with the measured items would change their expected events.
-    item["content"] = "Warm-up item\nThe pipeline warm-up item has a text of its own, " + str(
-        time.time()
-    )
+    # Random letters, not a timestamp: digits are masked in signatures, so a second warm-up
+    # with only a new number would be (rightly) dropped as a near-duplicate of the first.
+    rng = random.Random()
+    words = " ".join("".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(8))
+    item["content"] = f"Warm-up item\nThe pipeline warm-up item {words} has a text of its own."
     ready = asyncio.Event()
     counter = asyncio.create_task(_count_until(bootstrap, topics.EVENTS, 1, timeout, ready))
     await ready.wait()
@@ -337,7 +341,7 @@ async def pipeline_run(
     latency_rate: float = 0,
     seconds: float = 20,
 ) -> dict[str, Any]:
-    name = f"pipeline-{workers}w-{guarantee}"
+    name = f"pipeline-{workers}w-{guarantee}" + ("-latency" if latency_rate else "")
     # A unique group: a stray worker of another run that finds this broker on a reused port
     # must not join our group and take partitions.
     app_id = f"bench-pipeline-{os.getpid()}-{int(time.time())}"
@@ -346,7 +350,7 @@ async def pipeline_run(
             start_worker(
                 bootstrap,
                 tmp / name / f"w{i}",
-                "bench-pipeline",
+                app_id,
                 guarantee,
                 profile=profile if i == 0 else None,
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-__all__ = ["RepeatFilter", "install"]
+__all__ = ["RepeatFilter", "install", "install_task_dump"]
 
 NOISY = ("aiokafka", "faust", "mode", "kafka")
 
@@ -53,3 +53,20 @@ def install(period: float = 30.0) -> RepeatFilter:
     for handler in root.handlers:
         handler.addFilter(flt)
     return flt
+
+
+def install_task_dump() -> None:
+    """``kill -USR1 <pid>`` logs every asyncio task's stack: what a stuck worker waits on."""
+    import asyncio
+    import io
+    import signal
+
+    loop = asyncio.get_running_loop()
+
+    def dump() -> None:
+        out = io.StringIO()
+        for task in asyncio.all_tasks(loop):
+            task.print_stack(limit=12, file=out)
+        logging.getLogger(__name__).warning("asyncio tasks:\n%s", out.getvalue())
+
+    loop.add_signal_handler(signal.SIGUSR1, dump)

@@ -66,9 +66,10 @@ def register(p: Pipeline) -> None:
     @p.app.task
     async def quiet_logs() -> None:
         # Faust configures logging when the worker starts; filter its handlers from then on.
-        from streams.logs import install
+        from streams.logs import install, install_task_dump
 
         install()
+        install_task_dump()
 
     @p.app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def on_shutdown(app: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
