@@ -25,6 +25,7 @@ from streams import records, topics
 from streams.events import HEADERS, build_event, encode
 from streams.kafka import client_kwargs
 from streams.metrics import (
+    BATCH_SECONDS,
     BATCH_SIZE,
     DUPLICATES,
     EVENT_LATENCY_SECONDS,
@@ -220,19 +221,34 @@ class Runtime:
                 out.append(Record(topic, value, partition=partition))
         return out
 
-    def event_records(self, units: Sequence[Unit]) -> list[Record]:
-        """One record per event on ``news.events`` and one per tag topic it belongs to."""
+    async def event_records(self, partition: int, units: Sequence[Unit]) -> list[Record]:
+        """One record per event on ``news.events`` and one per tag topic it belongs to.
+
+        Keyed by event id, and written to partition ``partition`` (mod the topic's count) of
+        each topic: the final-stage partition that decided them. An event id still always lands
+        in one partition, and a transaction touches one partition per topic instead of all of
+        them, which keeps commits cheap (transaction markers are written per partition).
+        """
         out: list[Record] = []
         known = set(self.p.tag_ids)
         now = time.time()
+        n_events = await self.partitions(topics.EVENTS)
         for unit in units:
             event = build_event(unit)
             data = encode(event)
             key = event["event_id"].encode()
-            out.append(Record(topics.EVENTS, data, key=key, headers=HEADERS))
+            out.append(
+                Record(
+                    topics.EVENTS, data, key=key, partition=partition % n_events, headers=HEADERS
+                )
+            )
             for tag_id in event["tags"]:
                 if tag_id in known:
-                    out.append(Record(topics.tag_topic(tag_id), data, key=key, headers=HEADERS))
+                    topic = topics.tag_topic(tag_id)
+                    n = await self.partitions(topic)
+                    out.append(
+                        Record(topic, data, key=key, partition=partition % n, headers=HEADERS)
+                    )
                     TAG_EVENTS.labels(tag_id).inc()
             EVENTS.labels(unit.kind).inc()
             fetched = parse_time(unit.fetched_at)
@@ -251,6 +267,7 @@ class Runtime:
             state = await self.state(stage, partition)
         except Fenced:
             return
+        t0 = time.perf_counter()
         decision = state.decide(units)
         if decision.dropped:
             DUPLICATES.labels(str(stage)).inc(decision.dropped)
@@ -261,9 +278,11 @@ class Runtime:
                 for k, b in decision.writes.items()
             ]
             if final:
-                outputs = self.event_records(decision.kept)
+                outputs = await self.event_records(partition, decision.kept)
             else:
                 outputs = await self.unit_records(stage + 1, decision.kept)
+            t1 = time.perf_counter()
+            BATCH_SECONDS.labels(f"s{stage}", "process").observe(t1 - t0)
             if final and self.exactly_once:
                 try:
                     await self.outputs.commit(partition, [*outputs, *changelog])
@@ -274,6 +293,7 @@ class Runtime:
             else:
                 await self.outputs.send(outputs)
                 await self.outputs.send(changelog)
+            BATCH_SECONDS.labels(f"s{stage}", "write").observe(time.perf_counter() - t1)
         state.apply(decision)
         STATE_ENTRIES.labels(str(stage), str(partition)).set(len(state))
 
@@ -299,6 +319,7 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
     async def split_items(stream: Any) -> None:
         async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
             BATCH_SIZE.labels("split").observe(len(batch))
+            t0 = time.perf_counter()
             dead: list[Record] = []
             forward: list[Unit] = []
             for event in batch:
@@ -329,7 +350,11 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
                         DUPLICATES.labels("local").inc()
                         continue
                     forward.append(unit)
-            await rt.outputs.send([*dead, *await rt.unit_records(0, forward)])
+            out = [*dead, *await rt.unit_records(0, forward)]
+            t1 = time.perf_counter()
+            await rt.outputs.send(out)
+            BATCH_SECONDS.labels("split", "process").observe(t1 - t0)
+            BATCH_SECONDS.labels("split", "write").observe(time.perf_counter() - t1)
 
 
 def _register_stage(p: Pipeline, rt: Runtime, stage: int) -> None:
