@@ -1,0 +1,848 @@
+"""Whole HTML pages (a document as a browser fetches it) -> title, lead, teasers.
+
+A fetched article page is mostly furniture: navigation, sidebars, comments, footers, widgets of
+other stories. The article region is found by content scoring on the DOM, in the manner of
+Mozilla Readability (the long-standing, site-agnostic approach): paragraphs of prose vote for
+their ancestors (commas and length count, link text does not), class/id words such as "article",
+"content" or "comment", "sidebar" weigh in, and the best-scored container plus its like-scored
+siblings is the article. Inside it, blocks that are mostly links, form controls or images are
+cleaned away.
+
+What an extractor lacks and the stream needs is the teaser structure: a "Read also: ..." line, a
+related-news list at the end of the story, a recommendation widget elsewhere on the page are
+ledes of *other* stories. They become teasers (with their links), never lead, never silently
+dropped; navigation, comments and footers are dropped.
+
+Pure: no I/O; deterministic; every output string is text of the page (whitespace collapsed,
+a "read also" marker cut off). The DOM walks are iterative, so deep garbage markup cannot
+exhaust the recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from streams.text.split import SplitResult, Teaser
+
+__all__ = ["is_whole_page", "split_page"]
+
+# A real document: a doctype, or an <html>/<head>/<body> tag, near the start. Fragment items
+# (<article><p>..., <p>..., plain <div>s) never carry these.
+_DOC_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?<(?:!doctype\s+html|html|head)\b", re.I | re.S)
+_BODY_TAG = re.compile(r"<body\b", re.I)
+_HTML_TAG = re.compile(r"<html\b", re.I)
+
+
+def is_whole_page(html: str) -> bool:
+    """Whether `html` is a whole document (doctype/<html>/<head> first, or both <html> and <body>)
+    rather than an item's HTML fragment. Looks only at the head of the string: cheap."""
+    if not html:
+        return False
+    head = html[:4096]
+    if _DOC_START.match(head):
+        return True
+    return bool(_HTML_TAG.search(head) and _BODY_TAG.search(html[:65536]))
+
+
+# --------------------------------------------------------------------------------------------------
+# Vocabulary. Class/id words are the generic ones of web templates (no site names).
+
+_SKIP = frozenset(
+    {
+        "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
+        "head", "button", "select", "input", "textarea", "option", "link", "meta", "math",
+        "video", "audio", "map", "dialog",
+    }
+)  # fmt: skip
+_BLOCK = frozenset(
+    {
+        "p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol",
+        "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption",
+        "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption",
+        "form", "fieldset", "address", "hr", "body", "html", "details", "summary", "center",
+        "menu", "picture",
+    }
+)  # fmt: skip
+# Elements whose presence makes a <div> a container rather than a paragraph.
+_DIVISIVE = frozenset(
+    {"p", "div", "section", "article", "ul", "ol", "dl", "table", "pre", "blockquote", "figure",
+     "h1", "h2", "h3", "h4", "h5", "h6", "header", "footer", "nav", "aside", "form", "main"}
+)  # fmt: skip
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SCORED = frozenset({"p", "pre", "td", "h2", "h3", "h4", "h5", "h6"})
+_PARA_LIKE = frozenset({"div", "section", "article", "main", "span", "font", "center", "td", "dd"})
+_NO_ROLE = frozenset(
+    {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog", "banner",
+     "contentinfo", "search"}
+)  # fmt: skip
+
+# Furniture that never holds the article (removed before scoring unless it also says content).
+_UNLIKELY = re.compile(
+    r"banner|breadcrumb|combx|comment|communit|disqus|footer|gdpr|cookie|consent|header|menu"
+    r"|navbar|navigation|remark|repl(?:y|ies)|rss|shoutbox|sidebar|skyscraper|social|sponsor"
+    r"|supplement|pagination|pager|popup|modal|subscribe|newsletter|signup|login|toolbar"
+    r"|\bad\b|-ads?\b|\bads?-|advert|promo|agegate|related|recommend|outbrain"
+    r"|taboola|also-read|read-?also|more-?(?:news|stories|articles)|most-?(?:read|popular)"
+    r"|trending|popular|widget"
+)
+_MAYBE = re.compile(r"and|article|body|column|content|main|shadow|story|text|entry|post")
+_NEGATIVE = re.compile(
+    r"hidden|\bhid\b|banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain"
+    r"|promo|related|recommend|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags?\b"
+    r"|widget|subscribe|newsletter|(?<![a-z])(?:byline|author|dateline|caption|credit|nav|menu"
+    r"|teaser|popular)(?![a-z])"
+)
+_POSITIVE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|news-?(?:text|body)"
+)
+# Containers of ledes of other stories (their headline links are teasers).
+_TEASER_ZONE = re.compile(
+    r"related|recommend|read-?(?:also|more|next)|also-?read|see-?also|more-?(?:news|stories"
+    r"|articles|from|on)|similar|popular|most-?read|trending|outbrain|taboola|teaser|you-?may"
+    r"|other-?news|news-?feed|further-?reading"
+)
+# Furniture whose links are never teasers even when a zone word matches.
+_NOT_TEASER = re.compile(r"comment|footer|breadcrumb|\bnav|menu|tags?\b|share|social|author")
+
+# "Read also"-style markers (uk/ru/en and a few more): a whole line announces teasers, a prefix
+# makes the rest of the line a teaser headline.
+_MARKER = (
+    r"(?:читайте|читай|дивіться|дивись|смотрите|читать|слухайте)\s+(?:також|также|тоже|ще|еще|ещё)"
+    r"|(?:також|также)\s+(?:читайте|дивіться|смотрите)|ще\s+за\s+темою|по\s+темі|по\s+теме"
+    r"|на\s+тему|за\s+темою|вас\s+може\s+зацікавити|вас\s+может\s+заинтересовать"
+    r"|схожі\s+новини|похожие\s+новости|інші\s+новини|другие\s+новости|більше\s+новин"
+    r"|больше\s+новостей|рекомендуємо|рекомендуем|популярне|популярное"
+    r"|read\s+(?:more|also|next)|see\s+also|also\s+read|related(?:\s+(?:news|stories|articles"
+    r"|content|posts|coverage))?|more\s+(?:news|stories|on\s+this(?:\s+story)?)"
+    r"|you\s+(?:may|might)\s+also\s+like|recommended(?:\s+for\s+you)?|further\s+reading"
+    r"|lire\s+aussi|à\s+lire\s+aussi|lesen\s+sie\s+auch|mehr\s+zum\s+thema|leer\s+más|lee\s+también"
+)
+_MARKER_ONLY = re.compile(rf"^\W*(?:{_MARKER})\W*$", re.I)
+_MARKER_PREFIX = re.compile(rf"^\W*(?:{_MARKER})\s*(?::|[-–—»>|]|\.{{3}}|…)\s*(?=\S)", re.I)
+_COMMAS = re.compile(r"[,，、،]")
+_WORDS = re.compile(r"\w+")
+_TITLE_SEP = re.compile(r"\s+[|–—·•:»/-]\s+|\s+-\s+")
+
+
+@dataclass(eq=False, slots=True)
+class _El:
+    """A lightweight element: the parts of the DOM the scorer needs."""
+
+    tag: str
+    attrs: str  # class and id, lower-cased
+    parent: _El | None
+    order: int = 0
+    href: str | None = None
+    kids: list[_El | str] = field(default_factory=list)
+    text_len: int = 0  # characters of visible text (whitespace runs count as one)
+    link_len: float = 0.0  # of which inside <a> (in-page "#" links count 0.3)
+    commas: int = 0
+    n_p: int = 0
+    n_img: int = 0
+    n_li: int = 0
+    n_embed: int = 0
+    n_heading_chars: int = 0
+    divisive: bool = False  # has a block-level descendant
+    direct_text: bool = False
+    score: float | None = None
+    weight: int = 0
+    unlikely: bool = False
+    removed: bool = False
+    prose: int = 0  # characters of scored paragraphs inside (not removed)
+
+    @property
+    def link_density(self) -> float:
+        return self.link_len / self.text_len if self.text_len else 0.0
+
+
+def _visible(node: LexborNode, attrs: dict[str, str | None]) -> bool:
+    if "hidden" in attrs or (attrs.get("aria-hidden") or "").strip().lower() == "true":
+        return False
+    style = attrs.get("style")
+    if style:
+        s = style.replace(" ", "").lower()
+        if "display:none" in s or "visibility:hidden" in s:
+            return False
+    return True
+
+
+def _attr_words(attrs: dict[str, str | None]) -> str:
+    """Class and id, lower-cased. An id that is a slug of prose ("sharing-with-a-developer",
+    made from a heading) names no template part and is left out."""
+    ident = attrs.get("id") or ""
+    if ident.count("-") + ident.count("_") >= 3:
+        ident = ""
+    return f"{attrs.get('class') or ''} {ident}".lower()
+
+
+def _build(root: LexborNode) -> tuple[_El, list[_El]]:
+    """Copy the visible part of the DOM into _El nodes (document order list returned too)."""
+    top = _El(root.tag or "body", "", None)
+    order: list[_El] = []
+    stack: list[tuple[LexborNode, _El]] = [(root, top)]
+    while stack:
+        node, el = stack.pop()
+        el.order = len(order)
+        order.append(el)
+        pending: list[tuple[LexborNode, _El]] = []
+        child = node.child
+        while child is not None:
+            tag = child.tag
+            if tag == "-text":
+                t = child.text_content
+                if t:
+                    el.kids.append(t)
+            elif tag and tag[:1] not in "-_!" and tag not in _SKIP:
+                try:
+                    attrs = child.attributes
+                except Exception:  # undecodable attribute values: treat as none
+                    attrs = {}
+                if _visible(child, attrs) and (attrs.get("role") or "").lower() not in _NO_ROLE:
+                    cls = _attr_words(attrs)
+                    c = _El(tag, cls, el, href=attrs.get("href") if tag == "a" else None)
+                    if tag in ("img", "picture"):
+                        c.n_img = 1
+                    el.kids.append(c)
+                    pending.append((child, c))
+            child = child.next
+        stack.extend(reversed(pending))
+    return top, order
+
+
+def _text_len(t: str) -> int:
+    return len(" ".join(t.split()))
+
+
+def _aggregate(order: list[_El]) -> None:
+    """Bottom-up sums (children come after their parents in `order`)."""
+    for el in reversed(order):
+        tl = cm = 0
+        ll = 0.0
+        for k in el.kids:
+            if isinstance(k, str):
+                n = _text_len(k)
+                if n:
+                    tl += n
+                    cm += len(_COMMAS.findall(k))
+                    el.direct_text = True
+        tl_total = tl
+        for k in el.kids:
+            if isinstance(k, _El):
+                tl_total += k.text_len
+                ll += k.link_len
+                cm += k.commas
+                el.n_p += k.n_p + (k.tag == "p")
+                el.n_img += k.n_img
+                el.n_li += k.n_li + (k.tag == "li")
+                el.n_embed += k.n_embed
+                el.n_heading_chars += k.n_heading_chars
+                if k.divisive or k.tag in _DIVISIVE:
+                    el.divisive = True
+        el.text_len = tl_total
+        if el.tag == "a":
+            el.link_len = tl_total * (0.3 if (el.href or "").startswith("#") else 1.0)
+        else:
+            el.link_len = ll
+        el.commas = cm
+        if el.tag in _HEADINGS:
+            el.n_heading_chars = tl_total
+
+
+def _class_weight(el: _El) -> int:
+    a = el.attrs
+    if not a.strip():
+        return 0
+    w = 0
+    if _NEGATIVE.search(a):
+        w -= 25
+    if _POSITIVE.search(a):
+        w += 25
+    return w
+
+
+_TAG_BASE = {
+    "div": 5, "article": 8, "main": 5, "section": 3, "pre": 3, "td": 3, "blockquote": 3,
+    "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
+    "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5,
+}  # fmt: skip
+
+
+def _unlikely(el: _El) -> bool:
+    a = el.attrs
+    if el.tag in ("nav", "aside", "footer"):
+        return True
+    if el.tag in ("body", "a", "main", "article") or not a.strip():
+        return False
+    return bool(_UNLIKELY.search(a)) and not _MAYBE.search(a)
+
+
+def _ancestor_removed(el: _El) -> bool:
+    p: _El | None = el
+    while p is not None:
+        if p.removed:
+            return True
+        p = p.parent
+    return False
+
+
+def _is_paragraph(el: _El) -> bool:
+    if el.tag in _SCORED:
+        return True
+    return el.tag in _PARA_LIKE and not el.divisive and el.direct_text
+
+
+def _score(order: list[_El], strip_unlikely: bool) -> list[_El]:
+    """Readability-style voting; returns the scored candidates."""
+    for el in order:
+        el.score = None
+        el.removed = False
+        el.prose = 0
+    if strip_unlikely:
+        for el in order:
+            if el.unlikely and el.parent is not None:
+                el.removed = True
+    candidates: list[_El] = []
+    for el in order:
+        if not _is_paragraph(el) or el.text_len < 25 or _ancestor_removed(el):
+            continue
+        s = 1.0 + el.commas + min(el.text_len // 100, 3)
+        if el.link_density < 0.5:
+            q: _El | None = el
+            while q is not None:
+                q.prose += el.text_len
+                q = q.parent
+        p = el.parent
+        level = 0
+        while p is not None and level < 5:
+            if p.score is None:
+                p.score = float(_TAG_BASE.get(p.tag, 0) + p.weight)
+                candidates.append(p)
+            p.score += s if level == 0 else s / 2 if level == 1 else s / (level * 3)
+            p = p.parent
+            level += 1
+    for c in candidates:
+        c.score = (c.score or 0.0) * (1.0 - c.link_density)
+    return candidates
+
+
+def _pick(candidates: list[_El], body: _El) -> _El:
+    if not candidates:
+        return body
+    ranked = sorted(candidates, key=lambda c: (-(c.score or 0.0), c.order))
+    top = ranked[0]
+    top_score = top.score or 0.0
+    # Several strong candidates inside one ancestor: the ancestor is the article.
+    strong = [c for c in ranked[1:5] if (c.score or 0.0) >= 0.75 * top_score]
+    if len(strong) >= 2:
+        p = top.parent
+        while p is not None and p is not body:
+            if sum(1 for c in strong if _contains(p, c)) >= 2:
+                top = p
+                break
+            p = p.parent
+    # Climb while the parent scores higher (the story is split over wrappers).
+    last = top.score or 0.0
+    threshold = last / 3
+    p = top.parent
+    while p is not None and p is not body:
+        if p.score is None:
+            p = p.parent
+            continue
+        if p.score < threshold:
+            break
+        if p.score > last:
+            top = p
+            break
+        last = p.score
+        p = p.parent
+    # An only child says nothing: its parent is the container.
+    while top.parent is not None and top.parent is not body and _only_child(top):
+        top = top.parent
+    return top
+
+
+def _only_child(el: _El) -> bool:
+    p = el.parent
+    if p is None:
+        return False
+    els = [k for k in p.kids if isinstance(k, _El)]
+    texts = any(isinstance(k, str) and k.strip() for k in p.kids)
+    return len(els) == 1 and not texts
+
+
+def _contains(a: _El, b: _El) -> bool:
+    p: _El | None = b
+    while p is not None:
+        if p is a:
+            return True
+        p = p.parent
+    return False
+
+
+def _siblings(top: _El) -> list[_El]:
+    """The top candidate plus the siblings that score like it or read like prose."""
+    parent = top.parent
+    if parent is None:
+        return [top]
+    top_score = top.score or 0.0
+    threshold = max(10.0, top_score * 0.2)
+    out: list[_El] = []
+    cousins = _cousins(top)
+    for k in parent.kids:
+        if not isinstance(k, _El):
+            continue
+        if k is top:
+            out.append(k)
+            continue
+        if k.removed or k.unlikely:
+            continue
+        bonus = top_score * 0.2 if k.attrs.strip() and k.attrs == top.attrs else 0.0
+        if k.score is not None and k.score + bonus >= threshold:
+            out.append(k)
+        elif k.tag == "p" or _is_paragraph(k):
+            ld = k.link_density
+            if (k.text_len > 80 and ld < 0.25) or (0 < k.text_len <= 80 and ld == 0.0):
+                text = _plain(k)
+                if k.text_len > 80 or re.search(r"\.( |$)", text):
+                    out.append(k)
+    if cousins:
+        out = sorted([*out, *cousins], key=lambda e: e.order)
+    return out
+
+
+def _cousins(top: _El) -> list[_El]:
+    """Other parts of a story cut into several same-class containers with ads or widgets between
+    them (each in its own wrapper, so they are not siblings): same first class word, prose inside,
+    under a near common ancestor."""
+    first = top.attrs.split()[:1]
+    if not first or top.prose == 0:
+        return []
+    key = first[0]
+    anc = top.parent
+    for _ in range(2):  # the wrapper's parent at most
+        if anc is None or anc.parent is None:
+            break
+        anc = anc.parent
+    if anc is None:
+        return []
+    out: list[_El] = []
+    for el in _descendants(anc):
+        if el is top or el.prose < 100 or el.removed or el.unlikely:
+            continue
+        if el.attrs.split()[:1] == [key] and not _contains(top, el) and not _contains(el, top):
+            if not any(_contains(o, el) for o in out):
+                out.append(el)
+    return out
+
+
+def _plain(el: _El) -> str:
+    parts: list[str] = []
+    stack: list[_El | str] = [el]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            parts.append(x)
+        else:
+            stack.extend(reversed(x.kids))
+    return " ".join(" ".join(parts).split())
+
+
+# --------------------------------------------------------------------------------------------------
+# Cleaning the article region: what is mostly links, images or form controls goes; headline
+# links in what goes are kept aside as teaser candidates.
+
+
+def _clean(region: list[_El], keep: _El) -> list[_El]:
+    """Mark junk inside the region removed; return the removed elements (document order)."""
+    removed: list[_El] = []
+    stack: list[_El] = list(reversed(region))
+    while stack:
+        el = stack.pop()
+        if el.removed:
+            continue
+        if el is not keep and el.parent is not None and _junk(el):
+            el.removed = True
+            removed.append(el)
+            continue
+        stack.extend(reversed([k for k in el.kids if isinstance(k, _El)]))
+    return removed
+
+
+def _junk(el: _El) -> bool:
+    tag = el.tag
+    a = el.attrs
+    if tag in ("nav", "aside", "footer", "form", "fieldset"):
+        return True
+    if a.strip() and _UNLIKELY.search(a) and not _MAYBE.search(a) and tag not in ("a", "p"):
+        return True
+    if tag in _HEADINGS:
+        return el.weight < 0
+    if tag not in ("div", "section", "ul", "ol", "table", "header", "dl"):
+        return False
+    weight = el.weight
+    if weight < 0 and weight + (el.score or 0.0) < 0 and el.commas < 10:
+        return True
+    if el.commas >= 10:
+        return False
+    is_list = tag in ("ul", "ol") or (el.n_li > 0 and el.n_p == 0 and tag != "table")
+    p = el.n_p
+    img = el.n_img
+    li = el.n_li - 100
+    ld = el.link_density
+    tl = el.text_len
+    if tl == 0:
+        return img == 0
+    heading_density = el.n_heading_chars / tl
+    if img > 1 and p / img < 0.5:
+        return True
+    if not is_list and li > p:
+        return True
+    if not is_list and heading_density < 0.9 and tl < 25 and (img == 0 or img > 2) and ld > 0:
+        return True
+    if not is_list and weight < 25 and ld > 0.2:
+        return True
+    if weight >= 25 and ld > 0.5:
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------------
+# Region -> lines (paragraph-like blocks in document order).
+
+
+@dataclass(slots=True)
+class _Line:
+    text: str
+    tag: str
+    order: int
+    link_chars: int
+    href: str | None
+    link_text: str | None
+
+
+class _Lines:
+    """Accumulates inline text into lines, split at block elements and <br>."""
+
+    def __init__(self) -> None:
+        self.out: list[_Line] = []
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.href: str | None = None
+        self.link_text: str | None = None
+        self.tag = "p"
+        self.order = 0
+
+    def flush(self) -> None:
+        if self.parts:
+            text = " ".join("".join(self.parts).split())
+            if text:
+                self.out.append(
+                    _Line(text, self.tag, self.order, min(self.link_chars, len(text)), self.href,
+                          self.link_text)
+                )  # fmt: skip
+        self.parts = []
+        self.link_chars = 0
+        self.href = None
+        self.link_text = None
+
+
+def _lines(roots: list[_El], *, skip_removed: bool = True) -> list[_Line]:
+    acc = _Lines()
+    # Stack of (node, block tag, inside-link); the sentinel "flush" closes a block element.
+    stack: list[tuple[_El | str | None, str, _El | None]] = [
+        (r, r.tag if r.tag in _BLOCK else "p", None) for r in reversed(roots)
+    ]
+    while stack:
+        node, btag, link = stack.pop()
+        if node is None:
+            acc.flush()
+            continue
+        if isinstance(node, str):
+            if node and (acc.parts or not node.isspace()):
+                if not acc.parts:
+                    acc.tag = btag
+                acc.parts.append(node)
+                if link is not None:
+                    acc.link_chars += len(node.strip())
+            continue
+        if skip_removed and node.removed:
+            continue
+        tag = node.tag
+        if tag == "br":
+            acc.flush()
+            continue
+        if tag == "a" and link is None:
+            if acc.href is None:
+                acc.href = node.href
+            lt = _plain(node)
+            if lt and (acc.link_text is None or len(lt) > len(acc.link_text)):
+                acc.link_text = lt
+            link = node
+        is_block = tag in _BLOCK
+        if is_block:
+            acc.flush()
+            acc.order = node.order
+            btag = tag
+            stack.append((None, btag, link))
+        elif not acc.parts:
+            acc.order = node.order
+        for k in reversed(node.kids):
+            stack.append((k, btag, link))
+    acc.flush()
+    return acc.out
+
+
+# --------------------------------------------------------------------------------------------------
+# Title.
+
+
+def _norm_words(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
+def _meta_titles(tree: LexborHTMLParser) -> list[str]:
+    out: list[str] = []
+    for sel in ('meta[property="og:title"]', 'meta[name="twitter:title"]', 'meta[name="title"]'):
+        n = tree.css_first(sel)
+        if n is not None:
+            c = n.attributes.get("content")
+            if c and c.strip():
+                out.append(" ".join(c.split()))
+    head = tree.head
+    t = head.css_first("title") if head is not None else tree.css_first("title")
+    if t is not None:
+        txt = " ".join(t.text(deep=True).split())
+        if txt:
+            out.append(txt)
+    return out
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(_norm_words(a)), set(_norm_words(b))
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / len(wa)
+
+
+def _pick_title(headings: list[_Line], metas: list[str]) -> _Line | None:
+    """The page heading that the document's <title>/og:title also names (or the first <h1>)."""
+    best: tuple[float, int, _Line] | None = None
+    for i, h in enumerate(headings):
+        if h.tag not in ("h1", "h2") or len(h.text) > 300:
+            continue
+        ov = max((_overlap(h.text, m) for m in metas), default=0.0)
+        key = (ov + (0.25 if h.tag == "h1" else 0.0), -i)
+        if ov >= 0.6 and (best is None or key > (best[0], best[1])):
+            best = (key[0], key[1], h)
+    if best is not None:
+        return best[2]
+    h1s = [h for h in headings if h.tag == "h1" and len(h.text) <= 300]
+    return h1s[0] if len(h1s) == 1 else None
+
+
+def _meta_title(metas: list[str]) -> str | None:
+    """og:title, else <title> without its site-name part (the longest separated segment)."""
+    if not metas:
+        return None
+    t = metas[0]
+    parts = [p for p in _TITLE_SEP.split(t) if p.strip()]
+    if len(parts) > 1:
+        longest = max(parts, key=len)
+        if len(_norm_words(longest)) >= 3:
+            return longest.strip()
+    return t
+
+
+# --------------------------------------------------------------------------------------------------
+# Teasers.
+
+
+def _headline_link(line: _Line) -> bool:
+    """A line that is (mostly) one link with a headline's length."""
+    text = line.link_text or ""
+    n = len(_norm_words(text))
+    return 4 <= n <= 40 and 20 <= len(text) <= 300 and line.link_chars >= 0.6 * len(line.text)
+
+
+def _zone(el: _El) -> bool:
+    a = el.attrs
+    return bool(a.strip() and _TEASER_ZONE.search(a) and not _NOT_TEASER.search(a))
+
+
+def _in_zone(el: _El) -> bool:
+    p: _El | None = el
+    while p is not None:
+        if _zone(p):
+            return True
+        p = p.parent
+    return False
+
+
+def _teaser_lines(els: list[_El]) -> list[_Line]:
+    out: list[_Line] = []
+    for el in els:
+        for ln in _lines([el], skip_removed=False):
+            if _headline_link(ln):
+                out.append(ln)
+    return out
+
+
+def _ancestor_zone_or_none(el: _El, article: set[int]) -> bool:
+    """A teaser zone that is neither inside nor around the article region."""
+    return _zone(el) and el.order not in article
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def _collect_zones(order: list[_El], region: list[_El]) -> list[_El]:
+    inside = {id(x) for r in region for x in _descendants(r)}
+    around = set()
+    for r in region:
+        p = r.parent
+        while p is not None:
+            around.add(id(p))
+            p = p.parent
+    zones: list[_El] = []
+    for el in order:
+        if id(el) in inside or id(el) in around or not _zone(el):
+            continue
+        if zones and _contains(zones[-1], el):
+            continue
+        if _blocked(el):
+            continue
+        zones.append(el)
+    return zones
+
+
+def _blocked(el: _El) -> bool:
+    """Inside comments/footers/navigation: not a teaser zone."""
+    p = el.parent
+    while p is not None:
+        if p.tag in ("footer", "nav") or (p.attrs.strip() and _NOT_TEASER.search(p.attrs)):
+            return True
+        p = p.parent
+    return False
+
+
+def _descendants(el: _El) -> list[_El]:
+    out: list[_El] = []
+    stack = [el]
+    while stack:
+        x = stack.pop()
+        out.append(x)
+        stack.extend(k for k in x.kids if isinstance(k, _El))
+    return out
+
+
+def split_page(html: str, url: str | None = None) -> SplitResult:
+    """Split a whole page: title, the article's paragraphs as lead, other stories as teasers.
+
+    `url` is accepted for the caller's convenience (relative links are returned as written)."""
+    del url  # links are returned as the page wrote them
+    if not html or not html.strip():
+        return SplitResult(None, [], [], [])
+    tree = LexborHTMLParser(html)
+    body = tree.body or tree.root
+    if body is None:
+        return SplitResult(None, [], [], [])
+    metas = _meta_titles(tree)
+    top, order = _build(body)
+    _aggregate(order)
+    for el in order:
+        el.weight = _class_weight(el)
+        el.unlikely = _unlikely(el)
+
+    region: list[_El] = []
+    lines: list[_Line] = []
+    cleaned: list[_El] = []
+    for strip in (True, False):
+        cands = _score(order, strip)
+        art = _pick(cands, top)
+        region = _siblings(art)
+        cleaned = _clean(region, art)
+        lines = _lines(region)
+        if sum(len(ln.text) for ln in lines if ln.tag not in _HEADINGS) >= 250 or not strip:
+            break
+    if not lines:  # nothing scored: the visible text of the page is all there is
+        region = [top]
+        lines = _lines(region)
+
+    # Title: the heading the document's <title> names (searched near the article as well).
+    heading_lines = [ln for ln in _lines([top], skip_removed=False) if ln.tag in ("h1", "h2")]
+    t_line = _pick_title(heading_lines, metas)
+    title = t_line.text if t_line is not None else _meta_title(metas)
+    title_key = _norm_words(title) if title else None
+
+    lead: list[str] = []
+    lead_orders: list[int] = []
+    teasers: list[tuple[int, str, str | None]] = []
+    boiler: list[str] = []
+    marker_run = False
+    for ln in lines:
+        text = ln.text
+        if title_key is not None and _norm_words(text) == title_key:
+            continue
+        if ln.tag == "figcaption":  # captions and credits are not the story's text
+            boiler.append(text)
+            continue
+        if _MARKER_ONLY.match(text):
+            boiler.append(text)
+            marker_run = True
+            continue
+        m = _MARKER_PREFIX.match(text) if len(text) <= 400 else None
+        if m is not None:
+            rest = text[m.end() :].strip()
+            teasers.append((ln.order, rest or text, ln.href))
+            marker_run = False
+            continue
+        if marker_run and ln.link_chars >= 0.5 * len(text):
+            teasers.append((ln.order, ln.link_text or text, ln.href))
+            continue
+        marker_run = False
+        lead.append(text)
+        lead_orders.append(ln.order)
+
+    # A trailing run of headline links after the story is a related-news list.
+    i = len(lead)
+    tail: list[int] = []
+    line_by_order = {ln.order: ln for ln in lines}
+    while i > 0:
+        ln = line_by_order.get(lead_orders[i - 1])
+        if ln is None or ln.text != lead[i - 1] or not _headline_link(ln):
+            break
+        tail.append(i - 1)
+        i -= 1
+    if len(tail) >= 2 and i > 0:
+        for j in sorted(tail):
+            ln = line_by_order[lead_orders[j]]
+            teasers.append((ln.order, ln.link_text or ln.text, ln.href))
+        del lead[i:]
+        del lead_orders[i:]
+
+    # Related lists cleaned out of the article, and teaser zones elsewhere on the page.
+    for ln in _teaser_lines([c for c in cleaned if _zone(c) or _in_zone(c)]):
+        teasers.append((ln.order, ln.link_text or ln.text, ln.href))
+    for ln in _teaser_lines(_collect_zones(order, region)):
+        teasers.append((ln.order, ln.link_text or ln.text, ln.href))
+
+    teasers.sort(key=lambda t: t[0])
+    out_teasers: list[Teaser] = []
+    seen_pos: set[tuple[int, str]] = set()
+    # Positions: index in the document-ordered sequence of everything we output.
+    seq = sorted(
+        [(o, 0) for o in lead_orders] + [(t[0], 1) for t in teasers]
+    )
+    pos_of = {}
+    for idx, key in enumerate(seq):
+        pos_of.setdefault(key, idx)
+    base = 1 if title else 0
+    for o, text, href in teasers:
+        if (o, text) in seen_pos:
+            continue
+        seen_pos.add((o, text))
+        out_teasers.append(Teaser(text, pos_of[(o, 1)] + base, href))
+    return SplitResult(title, lead, out_teasers, boiler)
