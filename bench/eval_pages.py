@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         if fn is ours:
             per_ours = per
         s = summarise(per)
-        result["systems"][name] = {**s, "pages_per_s": rate, "per_page_f1": {k: v[2] for k, v in per.items()}}
+        per_page = {k: v[2] for k, v in per.items()}
+        result["systems"][name] = {**s, "pages_per_s": rate, "per_page_f1": per_page}
         print(
             f"{name:26} {s['dev']['f1']:7.3f} {s['held-out']['f1']:8.3f} "
             f"{s['all']['precision']:6.3f} {s['all']['recall']:6.3f} {s['all']['f1']:7.3f}"

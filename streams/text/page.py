@@ -31,7 +31,9 @@ __all__ = ["is_whole_page", "split_page"]
 
 # A real document: a doctype, or an <html>/<head>/<body> tag, near the start. Fragment items
 # (<article><p>..., <p>..., plain <div>s) never carry these.
-_DOC_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?<(?:!doctype\s+html|html|head)\b", re.I | re.S)
+_DOC_START = re.compile(
+    r"^\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?<(?:!doctype\s+html|html|head)\b", re.I | re.S
+)
 _BODY_TAG = re.compile(r"<body\b", re.I)
 _HTML_TAG = re.compile(r"<html\b", re.I)
 
@@ -53,7 +55,7 @@ def is_whole_page(html: str) -> bool:
 _SKIP = frozenset(
     {
         "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
-        "head", "button", "select", "input", "textarea", "option", "link", "meta", "math",
+        "head", "button", "select", "input", "textarea", "option", "link", "meta",
         "video", "audio", "map", "dialog",
     }
 )  # fmt: skip
@@ -92,7 +94,7 @@ _MAYBE = re.compile(r"and|article|body|column|content|main|shadow|story|text|ent
 _NEGATIVE = re.compile(
     r"hidden|\bhid\b|banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain"
     r"|promo|related|recommend|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags?\b"
-    r"|widget|subscribe|newsletter|(?<![a-z])(?:byline|author|dateline|caption|credit|nav|menu"
+    r"|widget|subscribe|newsletter|(?<![a-z0-9_])(?:byline|author|dateline|caption|credit|nav|menu"
     r"|teaser|popular)(?![a-z])"
 )
 _POSITIVE = re.compile(
@@ -122,6 +124,15 @@ _MARKER = (
 )
 _MARKER_ONLY = re.compile(rf"^\W*(?:{_MARKER})\W*$", re.I)
 _MARKER_PREFIX = re.compile(rf"^\W*(?:{_MARKER})\s*(?::|[-–—»>|]|\.{{3}}|…)\s*(?=\S)", re.I)
+# Whole lines that are page furniture wherever they stand.
+_FURNITURE = re.compile(
+    r"^\W*(?:advertisement|advertising|ad|ads|sponsored(?:\s+content)?|реклама|image|images|photo"
+    r"|photos|video|фото|відео|видео|share(?:\s+this(?:\s+\w+)?)?|print|e-?mail|save|tweet"
+    r"|comments?|коментарі|комментарии|поділитися|поделиться|promoted\s+by\s+\w+"
+    r"|continue\s+reading(?:\s+the\s+main\s+story)?|back\s+to\s+top|наверх|нагору"
+    r"|loading|subscribe|skip\s+to\s+(?:main\s+)?content|related\s+\w+)\W*$",
+    re.I,
+)
 _COMMAS = re.compile(r"[,，、،]")
 _WORDS = re.compile(r"\w+")
 _TITLE_SEP = re.compile(r"\s+[|–—·•:»/-]\s+|\s+-\s+")
@@ -145,11 +156,13 @@ class _El:
     n_li: int = 0
     n_embed: int = 0
     n_heading_chars: int = 0
+    n_frag: int = 0  # non-blank text nodes inside
     divisive: bool = False  # has a block-level descendant
     direct_text: bool = False
     score: float | None = None
     weight: int = 0
     unlikely: bool = False
+    zone: bool = False  # class/id names a related-news / recommendation container
     removed: bool = False
     prose: int = 0  # characters of scored paragraphs inside (not removed)
 
@@ -228,6 +241,7 @@ def _aggregate(order: list[_El]) -> None:
                     tl += n
                     cm += len(_COMMAS.findall(k))
                     el.direct_text = True
+                    el.n_frag += 1
         tl_total = tl
         for k in el.kids:
             if isinstance(k, _El):
@@ -239,6 +253,7 @@ def _aggregate(order: list[_El]) -> None:
                 el.n_li += k.n_li + (k.tag == "li")
                 el.n_embed += k.n_embed
                 el.n_heading_chars += k.n_heading_chars
+                el.n_frag += k.n_frag
                 if k.divisive or k.tag in _DIVISIVE:
                     el.divisive = True
         el.text_len = tl_total
@@ -251,8 +266,7 @@ def _aggregate(order: list[_El]) -> None:
             el.n_heading_chars = tl_total
 
 
-def _class_weight(el: _El) -> int:
-    a = el.attrs
+def _class_weight(a: str) -> int:
     if not a.strip():
         return 0
     w = 0
@@ -270,12 +284,8 @@ _TAG_BASE = {
 }  # fmt: skip
 
 
-def _unlikely(el: _El) -> bool:
-    a = el.attrs
-    if el.tag in ("nav", "aside", "footer"):
-        return True
-    if el.tag in ("body", "a", "main", "article") or not a.strip():
-        return False
+def _unlikely_attrs(a: str) -> bool:
+    """Class/id of furniture (and not also of content)."""
     return bool(_UNLIKELY.search(a)) and not _MAYBE.search(a)
 
 
@@ -432,9 +442,13 @@ def _cousins(top: _El) -> list[_El]:
     for el in _descendants(anc):
         if el is top or el.prose < 100 or el.removed or el.unlikely:
             continue
-        if el.attrs.split()[:1] == [key] and not _contains(top, el) and not _contains(el, top):
-            if not any(_contains(o, el) for o in out):
-                out.append(el)
+        if (
+            el.attrs.split()[:1] == [key]
+            and not _contains(top, el)
+            and not _contains(el, top)
+            and not any(_contains(o, el) for o in out)
+        ):
+            out.append(el)
     return out
 
 
@@ -480,6 +494,8 @@ def _junk(el: _El) -> bool:
         return True
     if tag in _HEADINGS:
         return el.weight < 0
+    if tag in ("div", "section", "figure") and el.n_frag >= 8 and el.text_len < 12 * el.n_frag:
+        return el.commas < 3  # a chart or widget of labels, not prose
     if tag not in ("div", "section", "ul", "ol", "table", "header", "dl"):
         return False
     weight = el.weight
@@ -504,9 +520,7 @@ def _junk(el: _El) -> bool:
         return True
     if not is_list and weight < 25 and ld > 0.2:
         return True
-    if weight >= 25 and ld > 0.5:
-        return True
-    return False
+    return weight >= 25 and ld > 0.5
 
 
 # --------------------------------------------------------------------------------------------------
@@ -517,7 +531,7 @@ def _junk(el: _El) -> bool:
 class _Line:
     text: str
     tag: str
-    order: int
+    key: tuple[int, int]  # (element's document order, line number): sorts in document order
     link_chars: int
     href: str | None
     link_text: str | None
@@ -540,8 +554,8 @@ class _Lines:
             text = " ".join("".join(self.parts).split())
             if text:
                 self.out.append(
-                    _Line(text, self.tag, self.order, min(self.link_chars, len(text)), self.href,
-                          self.link_text)
+                    _Line(text, self.tag, (self.order, len(self.out)),
+                          min(self.link_chars, len(text)), self.href, self.link_text)
                 )  # fmt: skip
         self.parts = []
         self.link_chars = 0
@@ -661,71 +675,53 @@ def _meta_title(metas: list[str]) -> str | None:
 
 
 def _headline_link(line: _Line) -> bool:
-    """A line that is (mostly) one link with a headline's length."""
+    """A line that is (mostly) a link to another page with a headline's length."""
     text = line.link_text or ""
+    href = (line.href or "").strip().lower()
+    if not href or href.startswith(("#", "javascript:", "mailto:")):
+        return False  # tables of contents, page tools
     n = len(_norm_words(text))
-    return 4 <= n <= 40 and 20 <= len(text) <= 300 and line.link_chars >= 0.6 * len(line.text)
+    return 4 <= n <= 40 and 20 <= len(text) <= 300 and line.link_chars >= 0.75 * len(line.text)
 
 
-def _zone(el: _El) -> bool:
-    a = el.attrs
-    return bool(a.strip() and _TEASER_ZONE.search(a) and not _NOT_TEASER.search(a))
+def _zone_attrs(a: str) -> bool:
+    return bool(_TEASER_ZONE.search(a) and not _NOT_TEASER.search(a))
 
 
-def _in_zone(el: _El) -> bool:
-    p: _El | None = el
+def _blocked(el: _El) -> bool:
+    """Inside comments, footers, navigation: links there are not teasers."""
+    p = el.parent
     while p is not None:
-        if _zone(p):
+        if p.tag in ("footer", "nav") or (p.attrs and _NOT_TEASER.search(p.attrs)):
             return True
         p = p.parent
     return False
 
 
-def _teaser_lines(els: list[_El]) -> list[_Line]:
-    out: list[_Line] = []
-    for el in els:
-        for ln in _lines([el], skip_removed=False):
-            if _headline_link(ln):
-                out.append(ln)
-    return out
-
-
-def _ancestor_zone_or_none(el: _El, article: set[int]) -> bool:
-    """A teaser zone that is neither inside nor around the article region."""
-    return _zone(el) and el.order not in article
-
-
-# --------------------------------------------------------------------------------------------------
-
-
-def _collect_zones(order: list[_El], region: list[_El]) -> list[_El]:
-    inside = {id(x) for r in region for x in _descendants(r)}
-    around = set()
+def _teaser_zones(order: list[_El], region: list[_El]) -> list[_El]:
+    """Outermost related-news / recommendation containers, in or out of the article region
+    (never one that holds the region, nor one in comments, footers or navigation)."""
+    around: set[int] = set()
     for r in region:
-        p = r.parent
+        p: _El | None = r
         while p is not None:
             around.add(id(p))
             p = p.parent
     zones: list[_El] = []
     for el in order:
-        if id(el) in inside or id(el) in around or not _zone(el):
+        if not el.zone or id(el) in around:
             continue
+        if el.link_density < 0.25 and el.prose >= 300:
+            continue  # prose named "read-more" (text behind a button) is the story itself
         if zones and _contains(zones[-1], el):
             continue
-        if _blocked(el):
-            continue
-        zones.append(el)
+        if not _blocked(el):
+            zones.append(el)
     return zones
 
 
-def _blocked(el: _El) -> bool:
-    """Inside comments/footers/navigation: not a teaser zone."""
-    p = el.parent
-    while p is not None:
-        if p.tag in ("footer", "nav") or (p.attrs.strip() and _NOT_TEASER.search(p.attrs)):
-            return True
-        p = p.parent
-    return False
+def _headline_lines(el: _El) -> list[_Line]:
+    return [ln for ln in _lines([el], skip_removed=False) if _headline_link(ln)]
 
 
 def _descendants(el: _El) -> list[_El]:
@@ -738,11 +734,48 @@ def _descendants(el: _El) -> list[_El]:
     return out
 
 
+def _facts(order: list[_El]) -> None:
+    """Class/id facts of every element (memoised: class strings repeat a lot on a page)."""
+    memo: dict[str, tuple[int, bool, bool]] = {}
+    for el in order:
+        a = el.attrs
+        if a.strip():
+            facts = memo.get(a)
+            if facts is None:
+                facts = memo[a] = (_class_weight(a), _unlikely_attrs(a), _zone_attrs(a))
+            el.weight, el.unlikely, el.zone = facts
+        if el.tag in ("nav", "aside", "footer"):
+            el.unlikely = True
+        elif el.tag in ("body", "a", "main", "article"):
+            el.unlikely = False
+
+
+def _article(order: list[_El], top: _El) -> tuple[list[_El], list[_Line], list[_El], list[_El]]:
+    """Region, its lines, teaser zones, cleaned-out elements. Furniture is first removed before
+    scoring; when that leaves too little text (sites that name their wrappers oddly), the page
+    is scored again with everything in."""
+    region: list[_El] = [top]
+    lines: list[_Line] = []
+    zones: list[_El] = []
+    cleaned: list[_El] = []
+    for strip in (True, False):
+        art = _pick(_score(order, strip), top)
+        region = _siblings(art)
+        cleaned = _clean(region, art)
+        zones = _teaser_zones(order, region)
+        for z in zones:
+            z.removed = True  # its headlines are teasers, not lead
+        lines = _lines(region)
+        if not strip or sum(len(ln.text) for ln in lines if ln.tag not in _HEADINGS) >= 250:
+            break
+    return region, lines, zones, cleaned
+
+
 def split_page(html: str, url: str | None = None) -> SplitResult:
     """Split a whole page: title, the article's paragraphs as lead, other stories as teasers.
 
-    `url` is accepted for the caller's convenience (relative links are returned as written)."""
-    del url  # links are returned as the page wrote them
+    `url` is accepted for the caller's convenience; links are returned as the page wrote them."""
+    del url
     if not html or not html.strip():
         return SplitResult(None, [], [], [])
     tree = LexborHTMLParser(html)
@@ -752,97 +785,71 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
     metas = _meta_titles(tree)
     top, order = _build(body)
     _aggregate(order)
-    for el in order:
-        el.weight = _class_weight(el)
-        el.unlikely = _unlikely(el)
+    _facts(order)
+    _region, lines, zones, cleaned = _article(order, top)
 
-    region: list[_El] = []
-    lines: list[_Line] = []
-    cleaned: list[_El] = []
-    for strip in (True, False):
-        cands = _score(order, strip)
-        art = _pick(cands, top)
-        region = _siblings(art)
-        cleaned = _clean(region, art)
-        lines = _lines(region)
-        if sum(len(ln.text) for ln in lines if ln.tag not in _HEADINGS) >= 250 or not strip:
-            break
-    if not lines:  # nothing scored: the visible text of the page is all there is
-        region = [top]
-        lines = _lines(region)
-
-    # Title: the heading the document's <title> names (searched near the article as well).
-    heading_lines = [ln for ln in _lines([top], skip_removed=False) if ln.tag in ("h1", "h2")]
-    t_line = _pick_title(heading_lines, metas)
+    # Title: the page heading that <title>/og:title names, else og:title / <title> itself.
+    headings = [
+        _Line(_plain(el), el.tag, (el.order, 0), 0, None, None)
+        for el in order
+        if el.tag in ("h1", "h2") and el.text_len
+    ]
+    t_line = _pick_title(headings, metas)
     title = t_line.text if t_line is not None else _meta_title(metas)
     title_key = _norm_words(title) if title else None
 
-    lead: list[str] = []
-    lead_orders: list[int] = []
-    teasers: list[tuple[int, str, str | None]] = []
+    kept: list[_Line] = []  # lead lines
+    teasers: list[tuple[tuple[int, int], str, str | None]] = []
     boiler: list[str] = []
     marker_run = False
     for ln in lines:
         text = ln.text
         if title_key is not None and _norm_words(text) == title_key:
-            continue
-        if ln.tag == "figcaption":  # captions and credits are not the story's text
-            boiler.append(text)
+            continue  # the headline repeated in the article region
+        if ln.tag == "figcaption" or (len(text) <= 60 and _FURNITURE.match(text)):
+            boiler.append(text)  # captions, credits, "Advertisement": not the story's text
             continue
         if _MARKER_ONLY.match(text):
-            boiler.append(text)
+            boiler.append(text)  # "Read also:" announcing the link lines that follow
             marker_run = True
             continue
         m = _MARKER_PREFIX.match(text) if len(text) <= 400 else None
         if m is not None:
-            rest = text[m.end() :].strip()
-            teasers.append((ln.order, rest or text, ln.href))
+            teasers.append((ln.key, text[m.end() :].strip() or text, ln.href))
             marker_run = False
             continue
         if marker_run and ln.link_chars >= 0.5 * len(text):
-            teasers.append((ln.order, ln.link_text or text, ln.href))
+            teasers.append((ln.key, ln.link_text or text, ln.href))
             continue
         marker_run = False
-        lead.append(text)
-        lead_orders.append(ln.order)
+        kept.append(ln)
 
     # A trailing run of headline links after the story is a related-news list.
-    i = len(lead)
-    tail: list[int] = []
-    line_by_order = {ln.order: ln for ln in lines}
-    while i > 0:
-        ln = line_by_order.get(lead_orders[i - 1])
-        if ln is None or ln.text != lead[i - 1] or not _headline_link(ln):
-            break
-        tail.append(i - 1)
+    i = len(kept)
+    while i > 0 and _headline_link(kept[i - 1]):
         i -= 1
-    if len(tail) >= 2 and i > 0:
-        for j in sorted(tail):
-            ln = line_by_order[lead_orders[j]]
-            teasers.append((ln.order, ln.link_text or ln.text, ln.href))
-        del lead[i:]
-        del lead_orders[i:]
+    if len(kept) - i >= 2 and i > 0:
+        teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in kept[i:])
+        del kept[i:]
 
-    # Related lists cleaned out of the article, and teaser zones elsewhere on the page.
-    for ln in _teaser_lines([c for c in cleaned if _zone(c) or _in_zone(c)]):
-        teasers.append((ln.order, ln.link_text or ln.text, ln.href))
-    for ln in _teaser_lines(_collect_zones(order, region)):
-        teasers.append((ln.order, ln.link_text or ln.text, ln.href))
+    # Related-news blocks and recommendation widgets; headline lists cleaned out of the region.
+    for z in zones:
+        teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in _headline_lines(z))
+    for c in cleaned:
+        if not c.zone and not _blocked(c):
+            heads = _headline_lines(c)
+            if len(heads) >= 2:
+                teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in heads)
 
+    # Positions: index in the document-ordered sequence of the title, lead and teaser lines.
     teasers.sort(key=lambda t: t[0])
-    out_teasers: list[Teaser] = []
-    seen_pos: set[tuple[int, str]] = set()
-    # Positions: index in the document-ordered sequence of everything we output.
-    seq = sorted(
-        [(o, 0) for o in lead_orders] + [(t[0], 1) for t in teasers]
-    )
-    pos_of = {}
-    for idx, key in enumerate(seq):
-        pos_of.setdefault(key, idx)
+    seq = sorted([ln.key for ln in kept] + [t[0] for t in teasers])
+    pos_of = {key: i for i, key in reversed(list(enumerate(seq)))}
     base = 1 if title else 0
-    for o, text, href in teasers:
-        if (o, text) in seen_pos:
-            continue
-        seen_pos.add((o, text))
-        out_teasers.append(Teaser(text, pos_of[(o, 1)] + base, href))
-    return SplitResult(title, lead, out_teasers, boiler)
+    out: list[Teaser] = []
+    last: tuple[int, int] | None = None
+    for key, text, href in teasers:
+        if key != last and text:
+            out.append(Teaser(text, pos_of[key] + base, href))
+        last = key
+    return SplitResult(title, [ln.text for ln in kept], out, boiler)

@@ -1,0 +1,312 @@
+"""Whole pages: article region, teaser structure, what is dropped; robustness and properties.
+
+Every page here is written for these tests (invented texts); none is taken from shared material.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
+
+from streams.text.page import is_whole_page, split_page
+from streams.text.split import SplitResult
+
+REPO = Path(__file__).resolve().parents[2]
+
+STORY = [
+    "The city council of Riverton approved on Tuesday a plan to rebuild the old harbour bridge, "
+    "closed since a storm damaged its eastern pillars in March, at a cost of 42 million euros.",
+    "Work is to start in autumn and last two years, the mayor, Anna Berg, told reporters after "
+    "the vote, adding that ferries would run every twenty minutes while the bridge is closed.",
+    "Local shop owners, who say trade has fallen by a third since the closure, welcomed the "
+    "decision but asked the council to speed up the tender, which opponents called rushed.",
+    "The regional government has promised to cover half of the cost, provided the council "
+    "finds the rest from its own budget, a condition the opposition says it cannot meet.",
+]
+RELATED = [
+    "Storm damage closes harbour bridge in Riverton",
+    "Ferry operators prepare for a busy summer season",
+    "Regional budget cuts hit road repairs across the north",
+]
+READ_ALSO = "Council elections: turnout falls to a record low in the old town"
+COMMENT = "Great news, finally they do something about that bridge, I cross it every day!"
+
+
+def _page(*, lang: str = "en") -> str:
+    paras = "\n".join(f"<p>{p}</p>" for p in STORY[:2])
+    paras2 = "\n".join(f"<p>{p}</p>" for p in STORY[2:])
+    related = "\n".join(
+        f'<li><a href="/news/{i}">{t}</a></li>' for i, t in enumerate(RELATED, start=1)
+    )
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<title>Riverton approves harbour bridge rebuild | The Riverton Courier</title>
+<meta property="og:title" content="Riverton approves harbour bridge rebuild">
+<script>var x = "<p>not text</p>";</script><style>p {{ color: red }}</style></head>
+<body>
+<header class="site-header"><a href="/">The Riverton Courier</a>
+<nav class="main-menu"><ul><li><a href="/politics">Politics</a></li><li><a href="/sport">Sport</a>
+</li><li><a href="/economy">Economy and business news of the region</a></li></ul></nav></header>
+<div class="layout">
+<main>
+<article class="article">
+<h1 class="article-title">Riverton approves harbour bridge rebuild</h1>
+<div class="byline">By Jan Novak, 12 May</div>
+<figure><img src="/bridge.jpg"><figcaption>The old harbour bridge. Photo: J. Novak</figcaption>
+</figure>
+<div class="article-body">
+{paras}
+<p><strong>Read also:</strong> <a href="/news/77">{READ_ALSO}</a></p>
+{paras2}
+</div>
+<div class="related-news"><h3>Related news</h3><ul>
+{related}
+</ul></div>
+</article>
+<section class="comments" id="comments"><h3>Comments (1)</h3>
+<div class="comment"><p>{COMMENT}</p><a href="/reply">Reply</a></div></section>
+</main>
+<aside class="sidebar"><div class="most-popular"><h3>Most read</h3><ol>
+<li><a href="/news/90">Rail strike called off after late-night talks with the union</a></li>
+<li><a href="/news/91">New school year starts with a shortage of maths teachers</a></li>
+</ol></div></aside>
+</div>
+<footer class="site-footer"><p>© 2024 The Riverton Courier, 1 Quay Street, Riverton. All rights
+reserved, no part of this site may be copied without permission.</p>
+<a href="/privacy">Privacy policy and the use of cookies on this website</a></footer>
+</body></html>"""
+
+
+def _all_text(html: str) -> str:
+    tree = LexborHTMLParser(html)
+    root = tree.body or tree.root
+    return " ".join((root.text(separator=" ") if root is not None else "").split())
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _teaser_texts(res: SplitResult) -> list[str]:
+    return [t.text for t in res.teasers]
+
+
+# --- the article page ---------------------------------------------------------------------------
+
+
+def test_page_title_lead_and_nothing_else() -> None:
+    res = split_page(_page())
+    assert res.title == "Riverton approves harbour bridge rebuild"
+    assert res.lead == STORY
+
+
+def test_page_teasers_related_block_read_also_and_widget() -> None:
+    res = split_page(_page())
+    texts = _teaser_texts(res)
+    assert READ_ALSO in texts
+    for t in RELATED:
+        assert t in texts
+    assert "Rail strike called off after late-night talks with the union" in texts
+    # document order, with the links as the page wrote them
+    assert texts.index(READ_ALSO) < texts.index(RELATED[0])
+    assert {t.link for t in res.teasers if t.text == READ_ALSO} == {"/news/77"}
+    positions = [t.position for t in res.teasers]
+    assert positions == sorted(positions)
+
+
+def test_page_drops_navigation_comments_footer_captions() -> None:
+    res = split_page(_page())
+    out = " ".join([res.title or "", *res.lead, *_teaser_texts(res)])
+    for dropped in (
+        COMMENT,
+        "Economy and business news of the region",
+        "Privacy policy",
+        "The Riverton Courier, 1 Quay Street",
+        "Photo: J. Novak",
+        "By Jan Novak",
+        "Read also",
+    ):
+        assert dropped not in out
+
+
+def test_page_in_ukrainian_read_also_line_and_related() -> None:
+    story = [
+        "Кабінет міністрів ухвалив рішення про будівництво нового мосту через річку в Запоріжжі, "
+        "повідомили в пресслужбі уряду, уточнивши, що роботи розпочнуться восени.",
+        "За словами прем'єр-міністра, кошти на будівництво передбачені у державному бюджеті, а "
+        "підрядника оберуть через відкриті торги впродовж двох місяців.",
+        "Міська рада вже погодила проєкт, однак місцеві підприємці просять пришвидшити торги, "
+        "бо через закритий старий міст їхні доходи впали на третину.",
+    ]
+    html = (
+        "<!doctype html><html><head><title>Уряд збудує новий міст — Новини</title></head><body>"
+        '<div class="menu"><a href="/">Головна</a> <a href="/news">Новини</a></div>'
+        '<div class="news-text"><h1>Уряд збудує новий міст</h1>'
+        f"<p>{story[0]}</p><p>{story[1]}</p>"
+        '<p>Читайте також: <a href="/n/5">Рада змінила правила тендерів на будівництво '
+        "доріг</a></p>"
+        f"<p>{story[2]}</p></div>"
+        '<div class="similar-news"><div class="item"><a href="/n/6">У Дніпрі відкрили '
+        "оновлену набережну після реконструкції</a><span>12:30</span></div>"
+        '<div class="item"><a href="/n/7">Синоптики попередили про сильний вітер у '
+        "південних областях</a><span>11:05</span></div></div>"
+        '<div class="footer">Усі права захищено. Використання матеріалів лише з посиланням.</div>'
+        "</body></html>"
+    )
+    res = split_page(html)
+    assert res.title == "Уряд збудує новий міст"
+    assert res.lead == story
+    assert _teaser_texts(res) == [
+        "Рада змінила правила тендерів на будівництво доріг",
+        "У Дніпрі відкрили оновлену набережну після реконструкції",
+        "Синоптики попередили про сильний вітер у південних областях",
+    ]
+
+
+def test_trailing_headline_links_after_the_story_are_teasers() -> None:
+    links = "".join(f'<p><a href="/a/{i}">{t}</a></p>' for i, t in enumerate(RELATED, start=1))
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = f"<html><head><title>x</title></head><body><div>{body}{links}</div></body></html>"
+    res = split_page(html)
+    assert res.lead == STORY
+    assert _teaser_texts(res) == RELATED
+
+
+def test_lists_and_headings_inside_the_story_are_kept() -> None:
+    body = (
+        f"<p>{STORY[0]}</p><h2>What happens next</h2><p>{STORY[1]}</p>"
+        "<ul><li>a tender in June, open to firms from the whole region</li>"
+        "<li>work from October, in two phases of a year each</li></ul>"
+        f'<p>{STORY[2]} <a href="https://example.org/plan">The plan</a> is online.</p>'
+    )
+    html = f"<html><body><nav><a href='/'>Home</a></nav><article>{body}</article></body></html>"
+    res = split_page(html)
+    assert res.lead == [
+        STORY[0],
+        "What happens next",
+        STORY[1],
+        "a tender in June, open to firms from the whole region",
+        "work from October, in two phases of a year each",
+        f"{STORY[2]} The plan is online.",
+    ]
+    assert res.teasers == []
+
+
+# --- whole page or fragment ---------------------------------------------------------------------
+
+
+def test_is_whole_page() -> None:
+    assert is_whole_page(_page())
+    assert is_whole_page("<html><body><p>x</p></body></html>")
+    assert is_whole_page("  <!-- saved --> <!DOCTYPE html><title>t</title><p>x</p>")
+    assert is_whole_page("<HTML>\n<HEAD><TITLE>t</TITLE></HEAD><BODY><P>x</BODY></HTML>")
+    # fragments, as HTML items carry them
+    assert not is_whole_page("<article>\n<p>Текст новини.</p>\n<p>Ще абзац.</p>\n</article>")
+    assert not is_whole_page("<p>Read about the <html> tag and the body element.</p>")
+    assert not is_whole_page("<div><p>one</p><br><p>two</p></div>")
+    assert not is_whole_page("")
+    assert not is_whole_page("plain text, no markup at all")
+
+
+def test_dev_set_fragments_are_not_whole_pages() -> None:
+    env = os.environ.get("NEWS_SHARED_DIR")
+    path = (Path(env) if env else REPO.parent / "shared") / "eval-dev" / "split.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (set NEWS_SHARED_DIR)")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    htmls = [r["html"] for r in rows if r.get("html")]
+    assert htmls
+    assert not any(is_whole_page(h) for h in htmls)
+
+
+# --- robustness ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "   ",
+        "<html></html>",
+        "<html><body></body></html>",
+        "<html><body>",
+        "<html><body><p>Just one short line.</p></body></html>",
+        "<!DOCTYPE html><html><head><title>Only a title</title></head><body></body></html>",
+        "<html><body>" + "<div>" * 5000 + "deep text, deeper than recursion" + "</div>" * 5000,
+        "<html><body>\x00\x01\ufffd<p>\udcff broken</p></body></html>",
+        "<html><body><a href='x'>" + "link " * 2000 + "</a></body></html>",
+        "<html><body><table><tr><td>cell<td>cell</table><p <p>>x</p></body></html>",
+    ],
+)
+def test_garbage_pages_do_not_raise(html: str) -> None:
+    res = split_page(html)
+    assert isinstance(res, SplitResult)
+
+
+def test_huge_page() -> None:
+    para = "<p>" + ", ".join(["a long sentence of the story goes on"] * 8) + ".</p>"
+    html = "<html><body><article>" + para * 3000 + "</article></body></html>"
+    res = split_page(html)
+    assert len(res.lead) == 3000
+
+
+def test_deterministic() -> None:
+    html = _page()
+    first = split_page(html)
+    for _ in range(3):
+        assert split_page(html) == first
+
+
+def test_never_invents_text() -> None:
+    html = _page()
+    res = split_page(html)
+    page_text = _squash(_all_text(html))
+    for piece in [*res.lead, *_teaser_texts(res), *res.boilerplate]:
+        assert _squash(piece) in page_text
+
+
+_TAGS = ["p", "div", "span", "a", "li", "ul", "h1", "h2", "article", "nav", "footer", "br"]
+_html_piece = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(_TAGS).map(lambda t: f"<{t}>"),
+    st.sampled_from(_TAGS).map(lambda t: f"</{t}>"),
+    st.sampled_from(
+        [
+            '<div class="related">',
+            '<div class="comment">',
+            '<a href="/x">',
+            "<html><body>",
+            "Read also: ",
+            "Читайте також:",
+            "<!--",
+            "-->",
+            "<script>",
+            '<p style="display:none">',
+        ]
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_html_piece, max_size=60).map("".join))
+def test_property_never_raises_and_never_invents(html: str) -> None:
+    doc = "<html><body>" + html + "</body></html>"
+    res = split_page(doc)
+    page_text = _squash(_all_text(doc))
+    for piece in [*res.lead, *_teaser_texts(res)]:
+        assert _squash(piece) in page_text
+    assert split_page(doc) == res
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_property_arbitrary_text_never_raises(text: str) -> None:
+    assert isinstance(split_page(text), SplitResult)
+    assert isinstance(is_whole_page(text), bool)
