@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=RESULTS / "pages.json")
     parser.add_argument("--only-ours", action="store_true", help="skip trafilatura (quick runs)")
-    parser.add_argument("--worst", type=int, default=0, help="list the N worst pages of ours")
+    parser.add_argument("--worst", type=int, default=0, help="list our N worst dev pages")
     args = parser.parse_args(argv)
     try:
         pages = load_pages()
@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             f"   {rate:6.1f} pages/s"
         )
     if args.worst:
-        for name, (p, r, f) in sorted(per_ours.items(), key=lambda kv: kv[1][2])[: args.worst]:
+        dev = {k: v for k, v in per_ours.items() if half(k) == "dev"}  # never study held-out
+        for name, (p, r, f) in sorted(dev.items(), key=lambda kv: kv[1][2])[: args.worst]:
             print(f"  {f:.3f} P={p:.3f} R={r:.3f} {half(name):8} {name}")
     systems = result["systems"]
     if "trafilatura.extract" in systems:

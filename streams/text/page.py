@@ -157,6 +157,8 @@ class _El:
     n_embed: int = 0
     n_heading_chars: int = 0
     n_frag: int = 0  # non-blank text nodes inside
+    inline_len: int = 0  # text of the element's own inline content (not in block children)
+    inline_commas: int = 0
     divisive: bool = False  # has a block-level descendant
     direct_text: bool = False
     score: float | None = None
@@ -243,8 +245,12 @@ def _aggregate(order: list[_El]) -> None:
                     el.direct_text = True
                     el.n_frag += 1
         tl_total = tl
+        il, ic = tl, cm
         for k in el.kids:
             if isinstance(k, _El):
+                if k.tag not in _BLOCK and not k.divisive:
+                    il += k.text_len
+                    ic += k.commas
                 tl_total += k.text_len
                 ll += k.link_len
                 cm += k.commas
@@ -262,6 +268,7 @@ def _aggregate(order: list[_El]) -> None:
         else:
             el.link_len = ll
         el.commas = cm
+        el.inline_len, el.inline_commas = il, ic
         if el.tag in _HEADINGS:
             el.n_heading_chars = tl_total
 
@@ -316,15 +323,23 @@ def _score(order: list[_El], strip_unlikely: bool) -> list[_El]:
                 el.removed = True
     candidates: list[_El] = []
     for el in order:
-        if not _is_paragraph(el) or el.text_len < 25 or _ancestor_removed(el):
+        if _is_paragraph(el):
+            n, commas, first = el.text_len, el.commas, el.parent
+        elif el.divisive and el.inline_len >= 25:
+            # Text run straight inside a container ("text<br><br>text<div>ad</div>"): a
+            # paragraph of its own, as if wrapped in <p>, whose parent is the container.
+            n, commas, first = el.inline_len, el.inline_commas, el
+        else:
             continue
-        s = 1.0 + el.commas + min(el.text_len // 100, 3)
+        if n < 25 or _ancestor_removed(el):
+            continue
+        s = 1.0 + commas + min(n // 100, 3)
         if el.link_density < 0.5:
             q: _El | None = el
             while q is not None:
-                q.prose += el.text_len
+                q.prose += n
                 q = q.parent
-        p = el.parent
+        p = first
         level = 0
         while p is not None and level < 5:
             if p.score is None:
@@ -750,25 +765,42 @@ def _facts(order: list[_El]) -> None:
             el.unlikely = False
 
 
+# Attempts, strictest first: (remove furniture before scoring, use class/id weights, clean the
+# region). Sites that name their wrappers oddly lose their story to the strict attempt.
+_ATTEMPTS = ((True, True, True), (False, True, True), (False, False, True), (False, False, False))
+_ENOUGH = 500  # characters of non-heading text that make an attempt good enough
+
+
+def _attempt(
+    order: list[_El], top: _El, flags: tuple[bool, bool, bool], weights: list[int]
+) -> tuple[list[_El], list[_Line], list[_El], list[_El]]:
+    strip, use_weights, clean = flags
+    for el, w in zip(order, weights, strict=True):
+        el.weight = w if use_weights else 0
+    art = _pick(_score(order, strip), top)
+    region = _siblings(art)
+    cleaned = _clean(region, art) if clean else []
+    zones = _teaser_zones(order, region)
+    for z in zones:
+        z.removed = True  # its headlines are teasers, not lead
+    return region, _lines(region), zones, cleaned
+
+
 def _article(order: list[_El], top: _El) -> tuple[list[_El], list[_Line], list[_El], list[_El]]:
-    """Region, its lines, teaser zones, cleaned-out elements. Furniture is first removed before
-    scoring; when that leaves too little text (sites that name their wrappers oddly), the page
-    is scored again with everything in."""
-    region: list[_El] = [top]
-    lines: list[_Line] = []
-    zones: list[_El] = []
-    cleaned: list[_El] = []
-    for strip in (True, False):
-        art = _pick(_score(order, strip), top)
-        region = _siblings(art)
-        cleaned = _clean(region, art)
-        zones = _teaser_zones(order, region)
-        for z in zones:
-            z.removed = True  # its headlines are teasers, not lead
-        lines = _lines(region)
-        if not strip or sum(len(ln.text) for ln in lines if ln.tag not in _HEADINGS) >= 250:
-            break
-    return region, lines, zones, cleaned
+    """Region, its lines, teaser zones, cleaned-out elements: the first attempt that finds
+    enough text, else the one that found the most."""
+    weights = [el.weight for el in order]
+    sizes: list[int] = []
+    for flags in _ATTEMPTS:
+        found = _attempt(order, top, flags, weights)
+        size = sum(len(ln.text) for ln in found[1] if ln.tag not in _HEADINGS)
+        if size >= _ENOUGH:
+            return found
+        sizes.append(size)
+    best = max(range(len(sizes)), key=lambda i: (sizes[i], -i))
+    if best == len(sizes) - 1:
+        return found
+    return _attempt(order, top, _ATTEMPTS[best], weights)
 
 
 def split_page(html: str, url: str | None = None) -> SplitResult:
