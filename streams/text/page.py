@@ -74,6 +74,7 @@ _DIVISIVE = frozenset(
      "h1", "h2", "h3", "h4", "h5", "h6", "header", "footer", "nav", "aside", "form", "main"}
 )  # fmt: skip
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_LABELS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "span", "div", "p", "header"})
 _SCORED = frozenset({"p", "pre", "td", "h2", "h3", "h4", "h5", "h6"})
 _PARA_LIKE = frozenset({"div", "section", "article", "main", "span", "font", "center", "td", "dd"})
 _NO_ROLE = frozenset(
@@ -763,6 +764,17 @@ def _facts(order: list[_El]) -> None:
             el.unlikely = True
         elif el.tag in ("body", "a", "main", "article"):
             el.unlikely = False
+        # A block headed "Read also" / "Related news" / "Популярне" is a teaser zone too.
+        if (
+            el.tag in _LABELS
+            and el.parent is not None
+            and el.parent.parent is not None
+            and el.parent.link_density >= 0.5
+            and el.parent.text_len <= 3000
+            and 0 < el.text_len <= 40
+            and _MARKER_ONLY.match(_plain(el))
+        ):
+            el.parent.zone = True
 
 
 # Attempts, strictest first: (remove furniture before scoring, use class/id weights, clean the

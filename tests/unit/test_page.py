@@ -179,6 +179,25 @@ def test_trailing_headline_links_after_the_story_are_teasers() -> None:
     assert _teaser_texts(res) == RELATED
 
 
+def test_block_headed_read_also_without_class_names_is_teasers() -> None:
+    heads = [
+        "Уряд продовжив програму доступних кредитів для малого бізнесу",
+        "У Львові запустили новий трамвайний маршрут до вокзалу",
+    ]
+    links = "".join(f'<li><a href="/n/{i}">{h}</a></li>' for i, h in enumerate(heads))
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        f"<html><head><title>t</title></head><body><div class='post'>{body}</div>"
+        f"<div><h3>Читайте також</h3><ul>{links}</ul></div>"
+        "<div><h3>Menu</h3><ul><li><a href='/a'>About us and our editorial policy</a></li>"
+        "<li><a href='/c'>Contacts of the newsroom and advertising</a></li></ul></div>"
+        "</body></html>"
+    )
+    res = split_page(html)
+    assert res.lead == STORY
+    assert _teaser_texts(res) == heads
+
+
 def test_lists_and_headings_inside_the_story_are_kept() -> None:
     body = (
         f"<p>{STORY[0]}</p><h2>What happens next</h2><p>{STORY[1]}</p>"
