@@ -32,7 +32,8 @@ __all__ = ["is_whole_page", "split_page"]
 # A real document: a doctype, or an <html>/<head>/<body> tag, near the start. Fragment items
 # (<article><p>..., <p>..., plain <div>s) never carry these.
 _DOC_START = re.compile(
-    r"^\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?<(?:!doctype\s+html|html|head)\b", re.I | re.S
+    r"^[\s\ufeff]*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?<(?:!doctype\s+html|html|head)\b",
+    re.I | re.S,
 )
 _BODY_TAG = re.compile(r"<body\b", re.I)
 _HTML_TAG = re.compile(r"<html\b", re.I)
