@@ -169,6 +169,9 @@ class _El:
     zone: bool = False  # class/id names a related-news / recommendation container
     removed: bool = False
     prose: int = 0  # characters of scored paragraphs inside (not removed)
+    end: int = 0  # document order of the last descendant: `b` is inside `a` iff in a's range
+    gone: bool = False  # removed, or inside a removed element
+    blocked: bool = False  # inside comments, footers, navigation
 
     @property
     def link_density(self) -> float:
@@ -236,6 +239,10 @@ def _text_len(t: str) -> int:
 def _aggregate(order: list[_El]) -> None:
     """Bottom-up sums (children come after their parents in `order`)."""
     for el in reversed(order):
+        el.end = el.order
+        for k in el.kids:
+            if isinstance(k, _El) and k.end > el.end:
+                el.end = k.end
         tl = cm = 0
         ll = 0.0
         for k in el.kids:
@@ -298,13 +305,11 @@ def _unlikely_attrs(a: str) -> bool:
     return bool(_UNLIKELY.search(a)) and not _MAYBE.search(a)
 
 
-def _ancestor_removed(el: _El) -> bool:
-    p: _El | None = el
-    while p is not None:
-        if p.removed:
-            return True
-        p = p.parent
-    return False
+def _mark_gone(order: list[_El]) -> None:
+    """`gone` for what is removed or inside something removed (one pass, parents first)."""
+    for el in order:
+        p = el.parent
+        el.gone = el.removed or (p is not None and p.gone)
 
 
 def _is_paragraph(el: _El) -> bool:
@@ -323,8 +328,11 @@ def _score(order: list[_El], strip_unlikely: bool) -> list[_El]:
         for el in order:
             if el.unlikely and el.parent is not None:
                 el.removed = True
+    _mark_gone(order)
     candidates: list[_El] = []
     for el in order:
+        if el.gone:
+            continue
         if _is_paragraph(el):
             n, commas, first = el.text_len, el.commas, el.parent
         elif el.divisive and el.inline_len >= 25:
@@ -333,14 +341,11 @@ def _score(order: list[_El], strip_unlikely: bool) -> list[_El]:
             n, commas, first = el.inline_len, el.inline_commas, el
         else:
             continue
-        if n < 25 or _ancestor_removed(el):
+        if n < 25:
             continue
         s = 1.0 + commas + min(n // 100, 3)
         if el.link_density < 0.5:
-            q: _El | None = el
-            while q is not None:
-                q.prose += n
-                q = q.parent
+            el.prose += n  # summed up the tree below
         p = first
         level = 0
         while p is not None and level < 5:
@@ -350,6 +355,9 @@ def _score(order: list[_El], strip_unlikely: bool) -> list[_El]:
             p.score += s if level == 0 else s / 2 if level == 1 else s / (level * 3)
             p = p.parent
             level += 1
+    for el in reversed(order):
+        if el.prose and el.parent is not None:
+            el.parent.prose += el.prose
     for c in candidates:
         c.score = (c.score or 0.0) * (1.0 - c.link_density)
     return candidates
@@ -401,12 +409,7 @@ def _only_child(el: _El) -> bool:
 
 
 def _contains(a: _El, b: _El) -> bool:
-    p: _El | None = b
-    while p is not None:
-        if p is a:
-            return True
-        p = p.parent
-    return False
+    return a.order <= b.order <= a.end
 
 
 def _siblings(top: _El) -> list[_El]:
@@ -707,12 +710,7 @@ def _zone_attrs(a: str) -> bool:
 
 def _blocked(el: _El) -> bool:
     """Inside comments, footers, navigation: links there are not teasers."""
-    p = el.parent
-    while p is not None:
-        if p.tag in ("footer", "nav") or (p.attrs and _NOT_TEASER.search(p.attrs)):
-            return True
-        p = p.parent
-    return False
+    return el.blocked
 
 
 def _teaser_zones(order: list[_El], region: list[_El]) -> list[_El]:
@@ -755,6 +753,10 @@ def _facts(order: list[_El]) -> None:
     """Class/id facts of every element (memoised: class strings repeat a lot on a page)."""
     memo: dict[str, tuple[int, bool, bool]] = {}
     for el in order:
+        p = el.parent
+        el.blocked = p is not None and (
+            p.blocked or p.tag in ("footer", "nav") or bool(p.attrs and _NOT_TEASER.search(p.attrs))
+        )
         a = el.attrs
         if a.strip():
             facts = memo.get(a)
