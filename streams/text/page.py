@@ -137,6 +137,7 @@ _FURNITURE = re.compile(
 )
 _COMMAS = re.compile(r"[,，、،]")
 _WORDS = re.compile(r"\w+")
+_PERMALINK = re.compile(r"\s*[¶§#🔗]+\s*$")
 _TITLE_SEP = re.compile(r"\s+[|–—·•:»/-]\s+|\s+-\s+")
 
 
@@ -638,6 +639,7 @@ def _norm_words(text: str) -> list[str]:
 
 
 def _meta_titles(tree: LexborHTMLParser) -> list[str]:
+    """og:title, twitter:title, meta title, then <title> (always last, when there is one)."""
     out: list[str] = []
     for sel in ('meta[property="og:title"]', 'meta[name="twitter:title"]', 'meta[name="title"]'):
         n = tree.css_first(sel)
@@ -645,43 +647,67 @@ def _meta_titles(tree: LexborHTMLParser) -> list[str]:
             c = n.attributes.get("content")
             if c and c.strip():
                 out.append(" ".join(c.split()))
-    head = tree.head
-    t = head.css_first("title") if head is not None else tree.css_first("title")
-    if t is not None:
-        txt = " ".join(t.text(deep=True).split())
-        if txt:
-            out.append(txt)
+    doc = _doc_title(tree)
+    if doc:
+        out.append(doc)
     return out
 
 
-def _overlap(a: str, b: str) -> float:
+def _doc_title(tree: LexborHTMLParser) -> str | None:
+    head = tree.head
+    t = head.css_first("title") if head is not None else tree.css_first("title")
+    return " ".join(t.text(deep=True).split()) or None if t is not None else None
+
+
+def _dice(a: str, b: str) -> float:
     wa, wb = set(_norm_words(a)), set(_norm_words(b))
     if not wa or not wb:
         return 0.0
-    return len(wa & wb) / len(wa)
+    return 2 * len(wa & wb) / (len(wa) + len(wb))
 
 
-def _pick_title(headings: list[_Line], metas: list[str]) -> _Line | None:
-    """The page heading that the document's <title>/og:title also names (or the first <h1>)."""
-    best: tuple[float, int, _Line] | None = None
-    for i, h in enumerate(headings):
-        if h.tag not in ("h1", "h2") or len(h.text) > 300:
+def _pick_title(
+    heads: list[_El], metas: list[str], doc_title: str | None, region: list[_El]
+) -> str | None:
+    """The page heading most like the document's <title>/og:title (a site-logo <h1> shares a
+    word or two with the <title>, the story's heading most of them), preferring one in or
+    beside the article region; else the meta title itself."""
+    fallback = _meta_title(metas, doc_title)
+    names = [*metas, *([fallback] if fallback else [])]
+    best: tuple[float, int] | None = None
+    choice: str | None = None
+    near_h1: list[str] = []
+    for i, h in enumerate(heads):
+        text = _PERMALINK.sub("", _plain(h))
+        if not text or len(text) > 300:
             continue
-        ov = max((_overlap(h.text, m) for m in metas), default=0.0)
-        key = (ov + (0.25 if h.tag == "h1" else 0.0), -i)
-        if ov >= 0.6 and (best is None or key > (best[0], best[1])):
-            best = (key[0], key[1], h)
-    if best is not None:
-        return best[2]
-    h1s = [h for h in headings if h.tag == "h1" and len(h.text) <= 300]
-    return h1s[0] if len(h1s) == 1 else None
+        sim = max((_dice(text, m) for m in names if m), default=0.0)
+        near = any(_near(r, h) for r in region)
+        if near and h.tag == "h1":
+            near_h1.append(text)
+        if sim < 0.5:
+            continue
+        key = (sim + (0.2 if near else 0.0) + (0.1 if h.tag == "h1" else 0.0), -i)
+        if best is None or key > best:
+            best, choice = key, text
+    if choice is None and len(near_h1) == 1:
+        choice = near_h1[0]  # the article's own heading, whatever <title> says
+    return choice if choice is not None else fallback
 
 
-def _meta_title(metas: list[str]) -> str | None:
+def _near(region_el: _El, h: _El) -> bool:
+    """In the article element, or in its wrapper (unless that wrapper is the whole page)."""
+    p = region_el.parent
+    return _contains(region_el, h) or (p is not None and p.parent is not None and _contains(p, h))
+
+
+def _meta_title(metas: list[str], doc_title: str | None) -> str | None:
     """og:title, else <title> without its site-name part (the longest separated segment)."""
     if not metas:
         return None
     t = metas[0]
+    if t != doc_title:
+        return t  # og:title / twitter:title: the story's own title
     parts = [p for p in _TITLE_SEP.split(t) if p.strip()]
     if len(parts) > 1:
         longest = max(parts, key=len)
@@ -833,16 +859,11 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
     top, order = _build(body)
     _aggregate(order)
     _facts(order)
-    _region, lines, zones, cleaned = _article(order, top)
+    region, lines, zones, cleaned = _article(order, top)
 
     # Title: the page heading that <title>/og:title names, else og:title / <title> itself.
-    headings = [
-        _Line(_plain(el), el.tag, (el.order, 0), 0, None, None)
-        for el in order
-        if el.tag in ("h1", "h2") and el.text_len
-    ]
-    t_line = _pick_title(headings, metas)
-    title = t_line.text if t_line is not None else _meta_title(metas)
+    heads = [el for el in order if el.tag in ("h1", "h2") and el.text_len]
+    title = _pick_title(heads, metas, _doc_title(tree), region)
     title_key = _norm_words(title) if title else None
 
     kept: list[_Line] = []  # lead lines
@@ -884,9 +905,9 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
         teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in _headline_lines(z))
     for c in cleaned:
         if not c.zone and not _blocked(c):
-            heads = _headline_lines(c)
-            if len(heads) >= 2:
-                teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in heads)
+            listed = _headline_lines(c)
+            if len(listed) >= 2:
+                teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in listed)
 
     # Positions: index in the document-ordered sequence of the title, lead and teaser lines.
     teasers.sort(key=lambda t: t[0])

@@ -107,6 +107,21 @@ def test_page_title_lead_and_nothing_else() -> None:
     assert res.lead == STORY
 
 
+def test_title_is_the_story_heading_not_the_site_logo() -> None:
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        "<html><head><title>Harbour bridge to be rebuilt - Riverton Courier</title></head><body>"
+        "<header><h1 class='logo'>Riverton Courier</h1></header>"
+        f"<div class='story'><h1>Harbour bridge to be rebuilt</h1>{body}</div></body></html>"
+    )
+    res = split_page(html)
+    assert res.title == "Harbour bridge to be rebuilt"
+    assert res.lead == STORY
+    # without any heading, the <title> less its site-name part
+    res = split_page(html.replace("<h1>Harbour bridge to be rebuilt</h1>", ""))
+    assert res.title == "Harbour bridge to be rebuilt"
+
+
 def test_page_teasers_related_block_read_also_and_widget() -> None:
     res = split_page(_page())
     texts = _teaser_texts(res)
