@@ -87,7 +87,7 @@ _NO_ROLE = frozenset(
 _UNLIKELY = re.compile(
     r"banner|breadcrumb|combx|comment|communit|disqus|footer|gdpr|cookie|consent|header|menu"
     r"|navbar|navigation|remark|repl(?:y|ies)|rss|shoutbox|sidebar|skyscraper|social|sponsor"
-    r"|supplement|pagination|pager|popup|modal|subscribe|newsletter|signup|login|toolbar"
+    r"|supplement|pagination|pager|popup|modal|subscribe|newsletter|signup|login|toolbar|share"
     r"|\bad\b|-ads?\b|\bads?-|advert|promo|agegate|related|recommend|outbrain"
     r"|taboola|also-read|read-?also|more-?(?:news|stories|articles)|most-?(?:read|popular)"
     r"|trending|popular|widget"
@@ -102,11 +102,18 @@ _NEGATIVE = re.compile(
 _POSITIVE = re.compile(
     r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|news-?(?:text|body)"
 )
+# Who and when: bylines, datelines, publication times.
+_BYLINE = re.compile(
+    r"(?<![a-z0-9])(?:byline|by-line|author|authors|dateline|posted-on|pubdate|published|timestamp"
+    r"|entry-meta|post-meta|article-meta|date|time|datetime)(?![a-z0-9])"
+)
+_BYLINE_TAGS = frozenset({"div", "span", "p", "time", "address", "ul", "li", "section", "small"})
 # Containers of ledes of other stories (their headline links are teasers).
 _TEASER_ZONE = re.compile(
     r"related|recommend|read-?(?:also|more|next)|also-?read|see-?also|more-?(?:news|stories"
     r"|articles|from|on)|similar|popular|most-?read|trending|outbrain|taboola|teaser|you-?may"
-    r"|other-?news|news-?feed|further-?reading"
+    r"|other-?news|news-?feed|further-?reading|recent-?(?:posts|news|entries|stories)"
+    r"|latest-?(?:news|posts|stories)|most-?viewed"
 )
 # Furniture whose links are never teasers even when a zone word matches.
 _NOT_TEASER = re.compile(r"comment|footer|breadcrumb|\bnav|menu|tags?\b|share|social|author")
@@ -118,7 +125,10 @@ _MARKER = (
     r"|(?:також|также)\s+(?:читайте|дивіться|смотрите)|ще\s+за\s+темою|по\s+темі|по\s+теме"
     r"|на\s+тему|за\s+темою|вас\s+може\s+зацікавити|вас\s+может\s+заинтересовать"
     r"|схожі\s+новини|похожие\s+новости|інші\s+новини|другие\s+новости|більше\s+новин"
-    r"|больше\s+новостей|рекомендуємо|рекомендуем|популярне|популярное"
+    r"|больше\s+новостей|рекомендуємо|рекомендуем|популярне|популярное|останні\s+новини"
+    r"|последние\s+новости|головне\s+за\s+день|главное\s+за\s+день|найпопулярніше"
+    r"|latest\s+(?:news|stories|posts)|recent\s+(?:posts|news|stories|articles)"
+    r"|most\s+(?:read|popular|viewed)|top\s+stories"
     r"|read\s+(?:more|also|next)|see\s+also|also\s+read|related(?:\s+(?:news|stories|articles"
     r"|content|posts|coverage))?|more\s+(?:news|stories|on\s+this(?:\s+story)?)"
     r"|you\s+(?:may|might)\s+also\s+like|recommended(?:\s+for\s+you)?|further\s+reading"
@@ -509,6 +519,8 @@ def _clean(region: list[_El], keep: _El) -> list[_El]:
 def _junk(el: _El) -> bool:
     tag = el.tag
     a = el.attrs
+    if a and el.text_len <= 200 and el.n_p == 0 and tag in _BYLINE_TAGS and _BYLINE.search(a):
+        return True  # a byline or date line: who and when, not the story
     if tag in ("nav", "aside", "footer", "form", "fieldset"):
         return True
     if a.strip() and _UNLIKELY.search(a) and not _MAYBE.search(a) and tag not in ("a", "p"):
@@ -809,7 +821,17 @@ def _facts(order: list[_El]) -> None:
 # Attempts, strictest first: (remove furniture before scoring, use class/id weights, clean the
 # region). Sites that name their wrappers oddly lose their story to the strict attempt.
 _ATTEMPTS = ((True, True, True), (False, True, True), (False, False, True), (False, False, False))
-_ENOUGH = 500  # characters of non-heading text that make an attempt good enough
+_ENOUGH = 500  # characters of prose lines that make an attempt good enough
+
+
+def _prose_size(lines: list[_Line]) -> int:
+    """Characters in sentence-length lines that are not mostly links (menus, tags, share
+    buttons and bylines do not count, so a looser attempt does not win by collecting them)."""
+    return sum(
+        len(ln.text)
+        for ln in lines
+        if len(ln.text) >= 40 and ln.tag not in _HEADINGS and ln.link_chars < 0.3 * len(ln.text)
+    )
 
 
 def _attempt(
@@ -829,16 +851,18 @@ def _attempt(
 
 def _article(order: list[_El], top: _El) -> tuple[list[_El], list[_Line], list[_El], list[_El]]:
     """Region, its lines, teaser zones, cleaned-out elements: the first attempt that finds
-    enough text, else the one that found the most."""
+    enough text; failing that, the strictest one that finds most of what the loosest found (a
+    short story must not pull in the share buttons and tag lists a looser attempt keeps)."""
     weights = [el.weight for el in order]
     sizes: list[int] = []
     for flags in _ATTEMPTS:
         found = _attempt(order, top, flags, weights)
-        size = sum(len(ln.text) for ln in found[1] if ln.tag not in _HEADINGS)
+        size = _prose_size(found[1])
         if size >= _ENOUGH:
             return found
         sizes.append(size)
-    best = max(range(len(sizes)), key=lambda i: (sizes[i], -i))
+    most = max(sizes)
+    best = next(i for i, n in enumerate(sizes) if n >= 0.75 * most)
     if best == len(sizes) - 1:
         return found
     return _attempt(order, top, _ATTEMPTS[best], weights)

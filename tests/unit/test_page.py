@@ -233,6 +233,86 @@ def test_lists_and_headings_inside_the_story_are_kept() -> None:
     assert res.teasers == []
 
 
+UK_STORY = [
+    "Президент заявив, що Україна отримає нові системи протиповітряної оборони до кінця року, "
+    "після переговорів із партнерами у Брюсселі.",
+    "За його словами, йдеться про кілька комплексів, які вже пройшли випробування, а також про "
+    "боєприпаси до них, які передадуть найближчим часом.",
+    "Раніше міністр оборони повідомив, що союзники погодили новий пакет допомоги, до якого "
+    "увійдуть також засоби радіоелектронної боротьби.",
+]
+
+
+def _blog_page() -> str:
+    """A blog-engine layout: text in <br>-separated runs, a share box, tags, a related-posts
+    block inside the entry, a byline, comments and a recent-posts widget."""
+    s1, s2, s3 = UK_STORY
+    return "".join(
+        [
+            "<!DOCTYPE html><html><head>",
+            "<title>Україна отримає нові системи ППО | Новини Дня</title>",
+            '<meta property="og:title" content="Україна отримає нові системи ППО"></head><body>',
+            '<div id="page"><header id="masthead"><div class="site-branding">',
+            '<p class="site-title"><a href="/">Новини Дня</a></p></div>',
+            '<nav id="site-navigation" class="main-navigation"><ul>',
+            '<li><a href="/politics">Політика</a></li><li><a href="/economy">Економіка</a></li>',
+            "</ul></nav></header>",
+            '<div id="content" class="site-content"><div id="primary" class="content-area">',
+            '<main id="main" class="site-main">',
+            '<article id="post-12" class="post-12 post type-post hentry category-news">',
+            '<header class="entry-header">',
+            '<h1 class="entry-title">Україна отримає нові системи ППО</h1>',
+            '<div class="entry-meta"><span class="posted-on">12.05.2024, 14:20</span> ',
+            '<span class="byline">Олена Коваль</span></div></header>',
+            '<div class="entry-content">',
+            f'<div class="article-text">{s1}<br><br>{s2}<br><br><b>Читайте також:</b> ',
+            f'<a href="/n/1">Уряд виділив кошти на відновлення енергетики</a><br><br>{s3}</div>',
+            '<div class="sharedaddy sd-sharing-enabled"><h3 class="sd-title">Поділитися:</h3>',
+            '<ul><li><a href="https://facebook.com/share">Facebook</a></li>',
+            '<li><a href="#">Telegram</a></li></ul></div>',
+            '<div class="tags-links">Теги: <a href="/tag/ppo">ППО</a>, ',
+            '<a href="/tag/war">війна</a></div>',
+            '<div id="jp-relatedposts" class="jp-relatedposts">',
+            '<h3 class="jp-relatedposts-headline"><em>Схожі новини</em></h3>',
+            '<div class="jp-relatedposts-items"><div class="jp-relatedposts-post">',
+            '<h4><a href="/n/2">На Харківщині відновили подачу світла після обстрілу</a></h4>',
+            '<p class="date">11.05.2024</p></div><div class="jp-relatedposts-post">',
+            '<h4><a href="/n/3">Партнери передадуть Україні ще два комплекси Patriot</a></h4>',
+            '<p class="date">10.05.2024</p></div></div></div>',
+            "</div></article>",
+            '<div id="comments" class="comments-area"><h2 class="comments-title">2 коментарі</h2>',
+            '<ol class="comment-list"><li class="comment"><div class="comment-content">',
+            "<p>Дуже гарна новина, дякуємо партнерам за підтримку нашої країни!</p>",
+            "</div></li></ol></div></main></div>",
+            '<aside id="secondary" class="widget-area">',
+            '<section class="widget widget_recent_entries">',
+            '<h2 class="widget-title">Останні новини</h2><ul>',
+            '<li><a href="/n/4">У Києві відкрили новий міст через Дніпро для пішоходів</a></li>',
+            '<li><a href="/n/5">Синоптики прогнозують спеку до кінця тижня по всій Україні</a>',
+            "</li></ul></section></aside></div>",
+            '<footer id="colophon" class="site-footer">',
+            '<div class="site-info">© 2024 Новини Дня. Усі права захищено.</div></footer>',
+            "</div></body></html>",
+        ]
+    )
+
+
+def test_blog_layout_short_story_keeps_out_byline_share_tags() -> None:
+    res = split_page(_blog_page())
+    assert res.title == "Україна отримає нові системи ППО"
+    assert res.lead == UK_STORY
+    assert _teaser_texts(res) == [
+        "Уряд виділив кошти на відновлення енергетики",
+        "На Харківщині відновили подачу світла після обстрілу",
+        "Партнери передадуть Україні ще два комплекси Patriot",
+        "У Києві відкрили новий міст через Дніпро для пішоходів",
+        "Синоптики прогнозують спеку до кінця тижня по всій Україні",
+    ]
+    out = " ".join([*res.lead, *_teaser_texts(res)])
+    for dropped in ("Олена Коваль", "12.05.2024", "Facebook", "Теги", "Дуже гарна новина"):
+        assert dropped not in out
+
+
 # --- whole page or fragment ---------------------------------------------------------------------
 
 
