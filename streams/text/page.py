@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -868,11 +869,28 @@ def _article(order: list[_El], top: _El) -> tuple[list[_El], list[_Line], list[_
     return _attempt(order, top, _ATTEMPTS[best], weights)
 
 
+def _base_url(tree: LexborHTMLParser, url: str | None) -> str | None:
+    if not url:
+        return None
+    node = tree.css_first("base[href]")
+    href = node.attributes.get("href") if node is not None else None
+    return _absolute(href, url) if href else url
+
+
+def _absolute(href: str | None, base: str | None) -> str | None:
+    if href is None or base is None:
+        return href
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:  # a malformed URL (bad IPv6 literal, ...): keep it as written
+        return href
+
+
 def split_page(html: str, url: str | None = None) -> SplitResult:
     """Split a whole page: title, the article's paragraphs as lead, other stories as teasers.
 
-    `url` is accepted for the caller's convenience; links are returned as the page wrote them."""
-    del url
+    With the page's `url`, teaser links are made absolute (against <base href> when the page
+    has one); without it they are returned as the page wrote them."""
     if not html or not html.strip():
         return SplitResult(None, [], [], [])
     tree = LexborHTMLParser(html)
@@ -880,6 +898,7 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
     if body is None:
         return SplitResult(None, [], [], [])
     metas = _meta_titles(tree)
+    base_url = _base_url(tree, url)
     top, order = _build(body)
     _aggregate(order)
     _facts(order)
@@ -942,6 +961,6 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
     last: tuple[int, int] | None = None
     for key, text, href in teasers:
         if key != last and text:
-            out.append(Teaser(text, pos_of[key] + base, href))
+            out.append(Teaser(text, pos_of[key] + base, _absolute(href, base_url)))
         last = key
     return SplitResult(title, [ln.text for ln in kept], out, boiler)

@@ -136,6 +136,15 @@ def test_page_teasers_related_block_read_also_and_widget() -> None:
     assert positions == sorted(positions)
 
 
+def test_teaser_links_made_absolute_with_the_page_url() -> None:
+    res = split_page(_page(), url="https://courier.example/news/2024/bridge.html")
+    links = {t.text: t.link for t in res.teasers}
+    assert links[READ_ALSO] == "https://courier.example/news/77"
+    based = _page().replace("<head>", '<head><base href="https://cdn.example/site/">')
+    res = split_page(based, url="https://courier.example/news/2024/bridge.html")
+    assert {t.text: t.link for t in res.teasers}[READ_ALSO] == "https://cdn.example/news/77"
+
+
 def test_page_drops_navigation_comments_footer_captions() -> None:
     res = split_page(_page())
     out = " ".join([res.title or "", *res.lead, *_teaser_texts(res)])
