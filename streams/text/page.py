@@ -117,7 +117,10 @@ _TEASER_ZONE = re.compile(
     r"|latest-?(?:news|posts|stories)|most-?viewed"
 )
 # Furniture whose links are never teasers even when a zone word matches.
-_NOT_TEASER = re.compile(r"comment|footer|breadcrumb|\bnav|menu|tags?\b|share|social|author")
+_NOT_TEASER = re.compile(
+    r"comment|footer|breadcrumb|\bnav|menu|tags?\b|share|social|author|cookie|consent|login"
+    r"|account|search|pagination|pager"
+)
 
 # "Read also"-style markers (uk/ru/en and a few more): a whole line announces teasers, a prefix
 # makes the rest of the line a teaser headline.
@@ -207,7 +210,8 @@ def _attr_words(attrs: dict[str, str | None]) -> str:
     ident = attrs.get("id") or ""
     if ident.count("-") + ident.count("_") >= 3:
         ident = ""
-    return f"{attrs.get('class') or ''} {ident}".lower()
+    prop = attrs.get("itemprop") or ""  # schema.org: itemprop="articleBody"
+    return f"{attrs.get('class') or ''} {ident} {prop}".lower()
 
 
 def _build(root: LexborNode) -> tuple[_El, list[_El]]:
@@ -497,8 +501,8 @@ def _plain(el: _El) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Cleaning the article region: what is mostly links, images or form controls goes; headline
-# links in what goes are kept aside as teaser candidates.
+# Cleaning the article region: what is mostly links, images or form controls goes, and so do
+# bylines, charts of short labels and furniture named by class/id.
 
 
 def _clean(region: list[_El], keep: _El) -> list[_El]:
@@ -763,7 +767,9 @@ def _teaser_zones(order: list[_El], region: list[_El]) -> list[_El]:
             p = p.parent
     zones: list[_El] = []
     for el in order:
-        if not el.zone or id(el) in around:
+        if id(el) in around:
+            continue
+        if not el.zone:
             continue
         if el.link_density < 0.25 and el.prose >= 300:
             continue  # prose named "read-more" (text behind a button) is the story itself
@@ -837,21 +843,22 @@ def _prose_size(lines: list[_Line]) -> int:
 
 def _attempt(
     order: list[_El], top: _El, flags: tuple[bool, bool, bool], weights: list[int]
-) -> tuple[list[_El], list[_Line], list[_El], list[_El]]:
+) -> tuple[list[_El], list[_Line], list[_El]]:
     strip, use_weights, clean = flags
     for el, w in zip(order, weights, strict=True):
         el.weight = w if use_weights else 0
     art = _pick(_score(order, strip), top)
     region = _siblings(art)
-    cleaned = _clean(region, art) if clean else []
+    if clean:
+        _clean(region, art)
     zones = _teaser_zones(order, region)
     for z in zones:
         z.removed = True  # its headlines are teasers, not lead
-    return region, _lines(region), zones, cleaned
+    return region, _lines(region), zones
 
 
-def _article(order: list[_El], top: _El) -> tuple[list[_El], list[_Line], list[_El], list[_El]]:
-    """Region, its lines, teaser zones, cleaned-out elements: the first attempt that finds
+def _article(order: list[_El], top: _El) -> tuple[list[_El], list[_Line], list[_El]]:
+    """Region, its lines, teaser zones: the first attempt that finds
     enough text; failing that, the strictest one that finds most of what the loosest found (a
     short story must not pull in the share buttons and tag lists a looser attempt keeps)."""
     weights = [el.weight for el in order]
@@ -902,7 +909,7 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
     top, order = _build(body)
     _aggregate(order)
     _facts(order)
-    region, lines, zones, cleaned = _article(order, top)
+    region, lines, zones = _article(order, top)
 
     # Title: the page heading that <title>/og:title names, else og:title / <title> itself.
     heads = [el for el in order if el.tag in ("h1", "h2") and el.text_len]
@@ -943,14 +950,11 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
         teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in kept[i:])
         del kept[i:]
 
-    # Related-news blocks and recommendation widgets; headline lists cleaned out of the region.
+    # Related-news blocks and recommendation widgets, named so by class/id or by their heading.
+    # Unnamed link lists are left out: tables of contents, category and download lists look
+    # just like them, and a wrong teaser is an event other teams receive.
     for z in zones:
         teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in _headline_lines(z))
-    for c in cleaned:
-        if not c.zone and not _blocked(c):
-            listed = _headline_lines(c)
-            if len(listed) >= 2:
-                teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in listed)
 
     # Positions: index in the document-ordered sequence of the title, lead and teaser lines.
     teasers.sort(key=lambda t: t[0])
