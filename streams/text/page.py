@@ -149,6 +149,13 @@ _FURNITURE = re.compile(
     r"|loading|subscribe|skip\s+to\s+(?:main\s+)?content|related\s+\w+)\W*$",
     re.I,
 )
+_MORE_LINK = re.compile(
+    r"^\W*(?:view|see|show|load|read)\s+(?:more|all)\b|^\W*(?:all|more)\s+(?:news|stories|posts)\b"
+    r"|^\W*(?:більше|больше|усі|все|всі|показати|показать)\s+"
+    r"(?:новин|новост|матеріал|материал|статт|стат)"
+    r"|\s[»›→]\s*$",  # "Stories »" (a closing «quote» has no space before it)
+    re.I,
+)
 _COMMAS = re.compile(r"[,，、،]")
 _WORDS = re.compile(r"\w+")
 _PERMALINK = re.compile(r"\s*[¶§#🔗]+\s*$")
@@ -743,6 +750,8 @@ def _headline_link(line: _Line) -> bool:
     href = (line.href or "").strip().lower()
     if not href or href.startswith(("#", "javascript:", "mailto:")):
         return False  # tables of contents, page tools
+    if _MORE_LINK.search(text):
+        return False  # "View more stories »": a link to a list, not a story
     n = len(_norm_words(text))
     return 4 <= n <= 40 and 20 <= len(text) <= 300 and line.link_chars >= 0.75 * len(line.text)
 
