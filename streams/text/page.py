@@ -149,6 +149,22 @@ _FURNITURE = re.compile(
     r"|loading|subscribe|skip\s+to\s+(?:main\s+)?content|related\s+\w+)\W*$",
     re.I,
 )
+# Credits and subscription appeals inside the story's region.
+_CREDIT = re.compile(
+    r"^\W*(?:фото|photo|photos|відео|видео|video|джерело|источник|source|ілюстрація|иллюстрация"
+    r"|скриншот|скріншот|image|credit|getty\s+images|reuters|afp|ap)\s*[:：/|]",
+    re.I,
+)
+_APPEAL = re.compile(
+    r"(?:підписуйтес[ья]|підпишіться|подписывайтесь|подпишитесь|subscribe|follow\s+us"
+    r"|приєднуйтес[ья]|присоединяйтесь|читайте\s+нас|слідкуйте|следите)",
+    re.I,
+)
+_CHANNEL = re.compile(
+    r"telegram|телеграм|viber|facebook|instagram|youtube|twitter|tiktok|whatsapp|канал|channel"
+    r"|newsletter|розсилк|рассылк",
+    re.I,
+)
 _MORE_LINK = re.compile(
     r"^\W*(?:view|see|show|load|read)\s+(?:more|all)\b|^\W*(?:all|more)\s+(?:news|stories|posts)\b"
     r"|^\W*(?:більше|больше|усі|все|всі|показати|показать)\s+"
@@ -933,7 +949,12 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
         text = ln.text
         if title_key is not None and _norm_words(text) == title_key:
             continue  # the headline repeated in the article region
-        if ln.tag == "figcaption" or (len(text) <= 60 and _FURNITURE.match(text)):
+        if (
+            ln.tag == "figcaption"
+            or (len(text) <= 60 and _FURNITURE.match(text))
+            or (len(text) <= 120 and _CREDIT.match(text))
+            or (len(text) <= 250 and _APPEAL.search(text) and _CHANNEL.search(text))
+        ):
             boiler.append(text)  # captions, credits, "Advertisement": not the story's text
             continue
         if _MARKER_ONLY.match(text):

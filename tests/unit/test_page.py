@@ -173,10 +173,11 @@ def test_page_in_ukrainian_read_also_line_and_related() -> None:
         "<!doctype html><html><head><title>Уряд збудує новий міст — Новини</title></head><body>"
         '<div class="menu"><a href="/">Головна</a> <a href="/news">Новини</a></div>'
         '<div class="news-text"><h1>Уряд збудує новий міст</h1>'
-        f"<p>{story[0]}</p><p>{story[1]}</p>"
+        f"<p>Фото: Укрінформ</p><p>{story[0]}</p><p>{story[1]}</p>"
         '<p>Читайте також: <a href="/n/5">Рада змінила правила тендерів на будівництво '
         "доріг</a></p>"
-        f"<p>{story[2]}</p></div>"
+        f"<p>{story[2]}</p>"
+        "<p>Підписуйтесь на наш Telegram-канал, щоб першими дізнаватися новини.</p></div>"
         '<div class="similar-news"><div class="item"><a href="/n/6">У Дніпрі відкрили '
         "оновлену набережну після реконструкції</a><span>12:30</span></div>"
         '<div class="item"><a href="/n/7">Синоптики попередили про сильний вітер у '
@@ -187,6 +188,10 @@ def test_page_in_ukrainian_read_also_line_and_related() -> None:
     res = split_page(html)
     assert res.title == "Уряд збудує новий міст"
     assert res.lead == story
+    assert res.boilerplate == [
+        "Фото: Укрінформ",
+        "Підписуйтесь на наш Telegram-канал, щоб першими дізнаватися новини.",
+    ]
     assert _teaser_texts(res) == [
         "Рада змінила правила тендерів на будівництво доріг",
         "У Дніпрі відкрили оновлену набережну після реконструкції",
