@@ -85,7 +85,19 @@ reserved, no part of this site may be copied without permission.</p>
 
 
 def _all_text(html: str) -> str:
+    """The page's visible text (hidden elements' text is dropped by split_page, so a piece
+    around one is only found once it is dropped here too)."""
     tree = LexborHTMLParser(html)
+    for node in tree.css('[hidden], [aria-hidden="true"], [style]'):
+        attrs = node.attributes
+        style = (attrs.get("style") or "").replace(" ", "").lower()
+        if (
+            "hidden" in attrs
+            or (attrs.get("aria-hidden") or "").lower() == "true"
+            or "display:none" in style
+            or "visibility:hidden" in style
+        ):
+            node.decompose()
     root = tree.body or tree.root
     return " ".join((root.text(separator=" ") if root is not None else "").split())
 
