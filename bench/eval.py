@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"P={d['precision']:.3f} R={d['recall']:.3f} F1={d['f1']:.3f}")
         _section("whole pages (article shingle F1 vs trafilatura, dev / held-out halves)")
         eval_pages.main(["--json", str(RESULTS / "pages.json")])
+        out["pages"] = json.loads((RESULTS / "pages.json").read_text())
     except SharedMissing as exc:
         print(f"skipped: {exc}", file=sys.stderr)
         return 0
