@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         pages = load_pages()
     except SharedMissing as exc:
         print(f"skipped: {exc}", file=sys.stderr)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"skipped": str(exc)}), encoding="utf-8")
         return 0
     result: dict[str, Any] = {"pages": len(pages), "systems": {}}
     print(f"{len(pages)} pages ({sum(half(n) == 'dev' for n, _, _ in pages)} dev)")
