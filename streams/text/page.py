@@ -114,7 +114,7 @@ _TEASER_ZONE = re.compile(
     r"related|recommend|read-?(?:also|more|next)|also-?read|see-?also|more-?(?:news|stories"
     r"|articles|from|on)|similar|popular|most-?read|trending|outbrain|taboola|teaser|you-?may"
     r"|other-?news|news-?feed|further-?reading|recent-?(?:posts|news|entries|stories)"
-    r"|latest-?(?:news|posts|stories)|most-?viewed"
+    r"|latest-?(?:news|posts|stories)|most-?viewed|partners?-?news|news-?partners?"
 )
 # Furniture whose links are never teasers even when a zone word matches.
 _NOT_TEASER = re.compile(
@@ -132,7 +132,8 @@ _MARKER = (
     r"|больше\s+новостей|рекомендуємо|рекомендуем|популярне|популярное|останні\s+новини"
     r"|последние\s+новости|головне\s+за\s+день|главное\s+за\s+день|найпопулярніше"
     r"|latest\s+(?:news|stories|posts)|recent\s+(?:posts|news|stories|articles)"
-    r"|most\s+(?:read|popular|viewed)|top\s+stories"
+    r"|most\s+(?:read|popular|viewed)|top\s+stories|новини\s+партнерів|новости\s+партнеров"
+    r"|(?:news|stories)\s+from\s+(?:our\s+)?partners|partner\s+(?:news|content)"
     r"|read\s+(?:more|also|next)|see\s+also|also\s+read|related(?:\s+(?:news|stories|articles"
     r"|content|posts|coverage))?|more\s+(?:news|stories|on\s+this(?:\s+story)?)"
     r"|you\s+(?:may|might)\s+also\s+like|recommended(?:\s+for\s+you)?|further\s+reading"
@@ -760,16 +761,34 @@ def _meta_title(metas: list[str], doc_title: str | None) -> str | None:
 # Teasers.
 
 
-def _headline_link(line: _Line) -> bool:
-    """A line that is (mostly) a link to another page with a headline's length."""
-    text = line.link_text or ""
-    href = (line.href or "").strip().lower()
-    if not href or href.startswith(("#", "javascript:", "mailto:")):
+def _headline(text: str, href: str | None) -> bool:
+    """Link text with a headline's length, to another page."""
+    h = (href or "").strip().lower()
+    if not h or h.startswith(("#", "javascript:", "mailto:")):
         return False  # tables of contents, page tools
     if _MORE_LINK.search(text):
         return False  # "View more stories »": a link to a list, not a story
-    n = len(_norm_words(text))
-    return 4 <= n <= 40 and 20 <= len(text) <= 300 and line.link_chars >= 0.75 * len(line.text)
+    return 20 <= len(text) <= 300 and 4 <= len(_norm_words(text)) <= 40
+
+
+def _headline_link(line: _Line) -> bool:
+    """A line that is (mostly) one headline link."""
+    text = line.link_text or ""
+    return line.link_chars >= 0.75 * len(line.text) and _headline(text, line.href)
+
+
+def _zone_headlines(zone: _El, order: list[_El]) -> list[tuple[tuple[int, int], str, str | None]]:
+    """Each link of a teaser zone whose text (or, for a card, its first line) is a headline;
+    image links and "more" links are passed over."""
+    out: list[tuple[tuple[int, int], str, str | None]] = []
+    for el in order[zone.order : zone.end + 1]:  # the zone's subtree, in document order
+        if el.tag != "a" or not el.text_len:
+            continue
+        for ln in _lines([el], skip_removed=False):
+            if _headline(ln.text, el.href):
+                out.append((ln.key, ln.text, el.href))
+                break
+    return out
 
 
 def _zone_attrs(a: str) -> bool:
@@ -803,10 +822,6 @@ def _teaser_zones(order: list[_El], region: list[_El]) -> list[_El]:
         if not _blocked(el):
             zones.append(el)
     return zones
-
-
-def _headline_lines(el: _El) -> list[_Line]:
-    return [ln for ln in _lines([el], skip_removed=False) if _headline_link(ln)]
 
 
 def _descendants(el: _El) -> list[_El]:
@@ -984,7 +999,7 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
     # Unnamed link lists are left out: tables of contents, category and download lists look
     # just like them, and a wrong teaser is an event other teams receive.
     for z in zones:
-        teasers.extend((ln.key, ln.link_text or ln.text, ln.href) for ln in _headline_lines(z))
+        teasers.extend(_zone_headlines(z, order))
 
     # Positions: index in the document-ordered sequence of the title, lead and teaser lines.
     teasers.sort(key=lambda t: t[0])

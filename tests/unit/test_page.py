@@ -339,6 +339,61 @@ def test_blog_layout_short_story_keeps_out_byline_share_tags() -> None:
         assert dropped not in out
 
 
+CMS_STORY = [
+    "Прем'єр-міністр заявив, що уряд підготував нову програму підтримки малого бізнесу, яка "
+    "почне діяти з першого липня.",
+    "Програма передбачає пільгові кредити під п'ять відсотків річних для підприємців, які "
+    "працюють у прифронтових областях.",
+    "За словами міністра економіки, на програму в бюджеті передбачено десять мільярдів гривень, "
+    "а заявки прийматимуть онлайн.",
+    "Експерти зазначають, що попередні програми мали проблеми з доступністю, тому уряд "
+    "спростив вимоги до позичальників.",
+]
+
+
+def test_news_cms_layout_lead_in_header_inline_card_partner_and_sidebar_widgets() -> None:
+    p = CMS_STORY
+    html = "".join(
+        [
+            "<!doctype html><html><head>",
+            "<title>Уряд запускає програму підтримки бізнесу - Економіка - Сайт</title>",
+            '</head><body><div class="top-bar"><a href="/">Сайт</a><ul class="menu">',
+            '<li><a href="/ec">Економіка</a></li></ul></div>',
+            '<div class="container"><div class="row"><div class="col-8">',
+            '<article class="article"><div class="article__header">',
+            '<div class="article__date">15 травня 2024, 10:15</div>',
+            '<h1 class="article__title">Уряд запускає програму підтримки бізнесу</h1>',
+            f'<p class="article__lead">{p[0]}</p></div>',
+            f'<div class="article__body"><p>{p[1]}</p>',
+            '<div class="read-also"><span>Читайте також</span>',
+            '<a href="/n/9">НБУ знизив облікову ставку до тринадцяти відсотків</a></div>',
+            f"<p>{p[2]}</p><p>{p[3]}</p>",
+            '<div class="article__tags"><a href="/t/1">бізнес</a><a href="/t/2">кредити</a>',
+            "</div></div></article>",
+            '<div class="banner-zone"><a href="https://ads.example">Купуйте квартири у новому ',
+            "ЖК за вигідними цінами</a></div>",
+            '<div class="news-partners"><div class="title">Новини партнерів</div>',
+            '<a href="https://p.example/1">Лікарі назвали продукти, які допомагають спати ',
+            'краще</a><a href="https://p.example/2">Як зекономити на комунальних послугах ',
+            "цієї зими: поради</a></div>",
+            '</div><div class="col-4"><div class="sidebar"><div class="last-news">',
+            '<h3>Останні новини</h3><a href="/n/1">В Одесі відновили рух трамваїв після ',
+            'негоди</a><a href="/n/2">Збірна України перемогла у товариському матчі</a>',
+            '</div></div></div></div></div><div class="footer">© Сайт</div></body></html>',
+        ]
+    )
+    res = split_page(html)
+    assert res.title == "Уряд запускає програму підтримки бізнесу"
+    assert res.lead == CMS_STORY
+    assert _teaser_texts(res) == [
+        "НБУ знизив облікову ставку до тринадцяти відсотків",
+        "Лікарі назвали продукти, які допомагають спати краще",
+        "Як зекономити на комунальних послугах цієї зими: поради",
+        "В Одесі відновили рух трамваїв після негоди",
+        "Збірна України перемогла у товариському матчі",
+    ]
+
+
 # --- whole page or fragment ---------------------------------------------------------------------
 
 
