@@ -173,6 +173,7 @@ _MORE_LINK = re.compile(
     r"|\s[»›→]\s*$",  # "Stories »" (a closing «quote» has no space before it)
     re.I,
 )
+_TAGLIKE = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?>")
 _COMMAS = re.compile(r"[,，、،]")
 _WORDS = re.compile(r"\w+")
 _PERMALINK = re.compile(r"\s*[¶§#🔗]+\s*$")
@@ -768,6 +769,8 @@ def _headline(text: str, href: str | None) -> bool:
         return False  # tables of contents, page tools
     if _MORE_LINK.search(text):
         return False  # "View more stories »": a link to a list, not a story
+    if "<" in text and _TAGLIKE.search(text):
+        return False  # escaped markup shown as text: a broken widget
     return 20 <= len(text) <= 300 and 4 <= len(_norm_words(text)) <= 40
 
 
