@@ -5,17 +5,22 @@ other stories. The article region is found by content scoring on the DOM, in the
 Mozilla Readability (the long-standing, site-agnostic approach): paragraphs of prose vote for
 their ancestors (commas and length count, link text does not), class/id words such as "article",
 "content" or "comment", "sidebar" weigh in, and the best-scored container plus its like-scored
-siblings is the article. Inside it, blocks that are mostly links, form controls or images are
-cleaned away.
+siblings is the article. Inside it, blocks that are mostly links, form controls or images, and
+bylines, are cleaned away. When the strict pass finds too little prose (sites that name their
+wrappers oddly), looser passes follow: furniture kept for scoring, then class words ignored,
+then no cleaning.
 
-What an extractor lacks and the stream needs is the teaser structure: a "Read also: ..." line, a
-related-news list at the end of the story, a recommendation widget elsewhere on the page are
-ledes of *other* stories. They become teasers (with their links), never lead, never silently
-dropped; navigation, comments and footers are dropped.
+What an extractor lacks and the stream needs is the teaser structure. Ledes of *other* stories
+become teasers with their links, never lead and never silently dropped: a "Read also: ..." line
+(or a "Read also" line and the links under it), a run of headline links closing the story, and
+every headline link of a block named related / recommended / most-read / latest news by its
+class, id or heading, anywhere on the page. Unnamed link lists are not teasers (tables of
+contents and category lists look the same). Captions, credits, "Advertisement" and
+subscribe-to-our-channel lines go to boilerplate; navigation, comments and footers are dropped.
 
-Pure: no I/O; deterministic; every output string is text of the page (whitespace collapsed,
-a "read also" marker cut off). The DOM walks are iterative, so deep garbage markup cannot
-exhaust the recursion limit.
+Pure: no I/O; deterministic; every output string is visible text of the page (whitespace
+collapsed, a "read also" marker cut off), the title possibly from <title>/og:title. The DOM walks
+are iterative and linear in the page, so deep garbage markup cannot exhaust the recursion limit.
 """
 
 from __future__ import annotations
