@@ -84,6 +84,9 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LABELS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "span", "div", "p", "header"})
 _SCORED = frozenset({"p", "pre", "td", "h2", "h3", "h4", "h5", "h6"})
 _PARA_LIKE = frozenset({"div", "section", "article", "main", "span", "font", "center", "td", "dd"})
+# Links under these roles are never teasers (menus, search, the page footer).
+_BLOCK_ROLES = frozenset({"menu", "menubar", "navigation", "search", "contentinfo", "banner"})
+# ARIA roles of furniture: left out of the first scoring pass.
 _NO_ROLE = frozenset(
     {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog", "banner",
      "contentinfo", "search"}
@@ -212,11 +215,13 @@ class _El:
     weight: int = 0
     unlikely: bool = False
     zone: bool = False  # class/id names a related-news / recommendation container
+    role: str = ""  # ARIA role, lower-cased
     removed: bool = False
     prose: int = 0  # characters of scored paragraphs inside (not removed)
     end: int = 0  # document order of the last descendant: `b` is inside `a` iff in a's range
     gone: bool = False  # removed, or inside a removed element
     blocked: bool = False  # inside comments, footers, navigation
+    no_teasers: bool = False  # comments, footer, navigation, tags... itself
 
     @property
     def link_density(self) -> float:
@@ -266,9 +271,10 @@ def _build(root: LexborNode) -> tuple[_El, list[_El]]:
                     attrs = child.attributes
                 except Exception:  # undecodable attribute values: treat as none
                     attrs = {}
-                if _visible(child, attrs) and (attrs.get("role") or "").lower() not in _NO_ROLE:
+                if _visible(child, attrs):
                     cls = _attr_words(attrs)
                     c = _El(tag, cls, el, href=attrs.get("href") if tag == "a" else None)
+                    c.role = (attrs.get("role") or "").strip().lower()
                     if tag in ("img", "picture"):
                         c.n_img = 1
                     el.kids.append(c)
@@ -803,11 +809,6 @@ def _zone_attrs(a: str) -> bool:
     return bool(_TEASER_ZONE.search(a) and not _NOT_TEASER.search(a))
 
 
-def _blocked(el: _El) -> bool:
-    """Inside comments, footers, navigation: links there are not teasers."""
-    return el.blocked
-
-
 def _teaser_zones(order: list[_El], region: list[_El]) -> list[_El]:
     """Outermost related-news / recommendation containers, in or out of the article region
     (never one that holds the region, nor one in comments, footers or navigation)."""
@@ -827,7 +828,7 @@ def _teaser_zones(order: list[_El], region: list[_El]) -> list[_El]:
             continue  # prose named "read-more" (text behind a button) is the story itself
         if zones and _contains(zones[-1], el):
             continue
-        if not _blocked(el):
+        if not el.blocked and not el.no_teasers:
             zones.append(el)
     return zones
 
@@ -844,19 +845,23 @@ def _descendants(el: _El) -> list[_El]:
 
 def _facts(order: list[_El]) -> None:
     """Class/id facts of every element (memoised: class strings repeat a lot on a page)."""
-    memo: dict[str, tuple[int, bool, bool]] = {}
+    memo: dict[str, tuple[int, bool, bool, bool]] = {}
     for el in order:
-        p = el.parent
-        el.blocked = p is not None and (
-            p.blocked or p.tag in ("footer", "nav") or bool(p.attrs and _NOT_TEASER.search(p.attrs))
-        )
         a = el.attrs
         if a.strip():
             facts = memo.get(a)
             if facts is None:
-                facts = memo[a] = (_class_weight(a), _unlikely_attrs(a), _zone_attrs(a))
-            el.weight, el.unlikely, el.zone = facts
-        if el.tag in ("nav", "aside", "footer"):
+                facts = memo[a] = (
+                    _class_weight(a),
+                    _unlikely_attrs(a),
+                    _zone_attrs(a),
+                    bool(_NOT_TEASER.search(a)),
+                )
+            el.weight, el.unlikely, el.zone, el.no_teasers = facts
+        el.no_teasers = el.no_teasers or el.tag in ("footer", "nav") or el.role in _BLOCK_ROLES
+        p = el.parent
+        el.blocked = p is not None and (p.blocked or p.no_teasers)
+        if el.tag in ("nav", "aside", "footer") or el.role in _NO_ROLE:
             el.unlikely = True
         elif el.tag in ("body", "a", "main", "article"):
             el.unlikely = False

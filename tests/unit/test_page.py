@@ -394,6 +394,23 @@ def test_news_cms_layout_lead_in_header_inline_card_partner_and_sidebar_widgets(
     ]
 
 
+def test_aria_roles_navigation_out_complementary_widget_teasers() -> None:
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    nav_item = "Economy and business news of the whole region"
+    html = (
+        "<html><head><title>Bridge</title></head><body>"
+        f'<div role="navigation"><h3>Most read</h3><ul><li><a href="/e">{nav_item}</a></li>'
+        f'<li><a href="/f">{nav_item} again</a></li></ul></div>'
+        f'<div class="main">{body}</div>'
+        '<div role="complementary"><h3>Most read</h3><ul>'
+        f'<li><a href="/n/1">{RELATED[0]}</a></li><li><a href="/n/2">{RELATED[1]}</a></li>'
+        "</ul></div></body></html>"
+    )
+    res = split_page(html)
+    assert res.lead == STORY
+    assert _teaser_texts(res) == RELATED[:2]
+
+
 # --- whole page or fragment ---------------------------------------------------------------------
 
 
