@@ -946,17 +946,21 @@ def _absolute(href: str | None, base: str | None) -> str | None:
         return href
 
 
+def _empty() -> SplitResult:
+    return SplitResult(title=None, lead=[], teasers=[], boilerplate=[])  # fresh lists each time
+
+
 def split_page(html: str, url: str | None = None) -> SplitResult:
     """Split a whole page: title, the article's paragraphs as lead, other stories as teasers.
 
     With the page's `url`, teaser links are made absolute (against <base href> when the page
     has one); without it they are returned as the page wrote them."""
     if not html or not html.strip():
-        return SplitResult(None, [], [], [])
+        return _empty()
     tree = LexborHTMLParser(html)
     body = tree.body or tree.root
     if body is None:
-        return SplitResult(None, [], [], [])
+        return _empty()
     metas = _meta_titles(tree)
     base_url = _base_url(tree, url)
     top, order = _build(body)
@@ -1023,6 +1027,7 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
     last: tuple[int, int] | None = None
     for key, text, href in teasers:
         if key != last and text:
-            out.append(Teaser(text, pos_of[key] + base, _absolute(href, base_url)))
+            link = _absolute(href, base_url)
+            out.append(Teaser(text=text, position=pos_of[key] + base, link=link))
         last = key
-    return SplitResult(title, [ln.text for ln in kept], out, boiler)
+    return SplitResult(title=title, lead=[ln.text for ln in kept], teasers=out, boilerplate=boiler)
