@@ -503,6 +503,8 @@ def _cousins(top: _El) -> list[_El]:
     if not first or top.prose == 0:
         return []
     key = first[0]
+    if not _POSITIVE.search(key):
+        return []  # only a content class ("story-body", "article-text"), not "row" or "col-8"
     anc = top.parent
     for _ in range(2):  # the wrapper's parent at most
         if anc is None or anc.parent is None:
