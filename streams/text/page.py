@@ -499,12 +499,18 @@ def _cousins(top: _El) -> list[_El]:
     """Other parts of a story cut into several same-class containers with ads or widgets between
     them (each in its own wrapper, so they are not siblings): same first class word, prose inside,
     under a near common ancestor."""
-    first = top.attrs.split()[:1]
-    if not first or top.prose == 0:
+    if top.prose == 0:
         return []
+    node = top  # the content class may sit on the only child of a bare wrapper
+    while True:
+        first = node.attrs.split()[:1]
+        if first and _POSITIVE.search(first[0]):
+            break  # a content class ("story-body", "article-text"), not "row" or "col-8"
+        kids = [k for k in node.kids if isinstance(k, _El)]
+        if len(kids) != 1:
+            return []
+        node = kids[0]
     key = first[0]
-    if not _POSITIVE.search(key):
-        return []  # only a content class ("story-body", "article-text"), not "row" or "col-8"
     anc = top.parent
     for _ in range(2):  # the wrapper's parent at most
         if anc is None or anc.parent is None:

@@ -411,6 +411,23 @@ def test_aria_roles_navigation_out_complementary_widget_teasers() -> None:
     assert _teaser_texts(res) == RELATED[:2]
 
 
+def test_story_cut_into_same_class_parts_around_an_ad_block() -> None:
+    part1 = f"<p>{STORY[0]}</p>"
+    part2 = "".join(f"<p>{p}</p>" for p in STORY[1:])
+    ad = '<div class="ad-slot"><a href="https://ads.example">Buy a new sofa today</a></div>'
+    about = (
+        "The Riverton Courier is an independent local newspaper, founded in 1921, owned by its "
+        "readers, and published every weekday, with a weekend magazine, podcasts, and events."
+    )
+    html = (
+        '<html><head><title>t</title></head><body><div class="layout">'
+        f'<div class="wrap"><div class="story-body story-body-1">{part1}</div></div>{ad}'
+        f'<div class="wrap"><div class="story-body story-body-2">{part2}</div></div>'
+        f'<div class="sidebar"><p>{about}</p></div></div></body></html>'
+    )
+    assert split_page(html).lead == STORY
+
+
 # --- whole page or fragment ---------------------------------------------------------------------
 
 
