@@ -665,6 +665,8 @@ def _lines(roots: list[_El], *, skip_removed: bool = True) -> list[_Line]:
                     acc.link_chars += len(node.strip())
             continue
         if skip_removed and node.removed:
+            if node.tag in _BLOCK:
+                acc.flush()  # text on either side of a dropped block is not one line
             continue
         tag = node.tag
         if tag == "br":

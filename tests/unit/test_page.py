@@ -479,6 +479,12 @@ def test_garbage_pages_do_not_raise(html: str) -> None:
     assert isinstance(res, SplitResult)
 
 
+def test_text_around_a_dropped_block_is_not_joined() -> None:
+    # found by the property test: the zone between two runs of text once glued them together
+    res = split_page("<html><body>0<div class=related>1</div>0</body></html>")
+    assert "00" not in res.lead
+
+
 def test_huge_page() -> None:
     para = "<p>" + ", ".join(["a long sentence of the story goes on"] * 8) + ".</p>"
     html = "<html><body><article>" + para * 3000 + "</article></body></html>"
