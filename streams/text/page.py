@@ -193,7 +193,7 @@ class _El:
     """A lightweight element: the parts of the DOM the scorer needs."""
 
     tag: str
-    attrs: str  # class and id, lower-cased
+    attrs: str  # class, id and itemprop, lower-cased
     parent: _El | None
     order: int = 0
     href: str | None = None
@@ -204,7 +204,6 @@ class _El:
     n_p: int = 0
     n_img: int = 0
     n_li: int = 0
-    n_embed: int = 0
     n_heading_chars: int = 0
     n_frag: int = 0  # non-blank text nodes inside
     inline_len: int = 0  # text of the element's own inline content (not in block children)
@@ -228,7 +227,8 @@ class _El:
         return self.link_len / self.text_len if self.text_len else 0.0
 
 
-def _visible(node: LexborNode, attrs: dict[str, str | None]) -> bool:
+def _visible(attrs: dict[str, str | None]) -> bool:
+    """Not hidden by attribute or inline style (what a reader never sees is not the story)."""
     if "hidden" in attrs or (attrs.get("aria-hidden") or "").strip().lower() == "true":
         return False
     style = attrs.get("style")
@@ -269,9 +269,9 @@ def _build(root: LexborNode) -> tuple[_El, list[_El]]:
             elif tag and tag[:1] not in "-_!" and tag not in _SKIP:
                 try:
                     attrs = child.attributes
-                except Exception:  # undecodable attribute values: treat as none
+                except (UnicodeDecodeError, ValueError):  # undecodable attributes: none
                     attrs = {}
-                if _visible(child, attrs):
+                if _visible(attrs):
                     cls = _attr_words(attrs)
                     c = _El(tag, cls, el, href=attrs.get("href") if tag == "a" else None)
                     c.role = (attrs.get("role") or "").strip().lower()
@@ -318,7 +318,6 @@ def _aggregate(order: list[_El]) -> None:
                 el.n_p += k.n_p + (k.tag == "p")
                 el.n_img += k.n_img
                 el.n_li += k.n_li + (k.tag == "li")
-                el.n_embed += k.n_embed
                 el.n_heading_chars += k.n_heading_chars
                 el.n_frag += k.n_frag
                 if k.divisive or k.tag in _DIVISIVE:
