@@ -433,7 +433,7 @@ def _pick(candidates: list[_El], body: _El) -> _El:
     last = top.score or 0.0
     threshold = last / 3
     p = top.parent
-    while p is not None and p is not body:
+    while last > 0 and p is not None and p is not body:
         if p.score is None:
             p = p.parent
             continue
