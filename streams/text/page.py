@@ -489,9 +489,8 @@ def _siblings(top: _El) -> list[_El]:
                 text = _plain(k)
                 if k.text_len > 80 or re.search(r"\.( |$)", text):
                     out.append(k)
-    if cousins:
-        out = sorted([*out, *cousins], key=lambda e: e.order)
-    return out
+    extra = [c for c in cousins if not any(_contains(o, c) for o in out)]
+    return sorted([*out, *extra], key=lambda e: e.order) if extra else out
 
 
 def _cousins(top: _El) -> list[_El]:
@@ -532,6 +531,7 @@ def _cousins(top: _El) -> list[_El]:
 
 
 def _plain(el: _El) -> str:
+    """The element's text as one line (text nodes joined as written, as `_lines` does)."""
     parts: list[str] = []
     stack: list[_El | str] = [el]
     while stack:
@@ -539,8 +539,10 @@ def _plain(el: _El) -> str:
         if isinstance(x, str):
             parts.append(x)
         else:
+            if x.tag == "br" or x.tag in _BLOCK:
+                parts.append(" ")  # a line break or block boundary separates words
             stack.extend(reversed(x.kids))
-    return " ".join(" ".join(parts).split())
+    return " ".join("".join(parts).split())
 
 
 # --------------------------------------------------------------------------------------------------
