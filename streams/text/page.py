@@ -732,15 +732,15 @@ def _dice(a: str, b: str) -> float:
 
 def _pick_title(
     heads: list[_El], metas: list[str], doc_title: str | None, region: list[_El]
-) -> str | None:
+) -> tuple[str | None, _El | None]:
     """The page heading most like the document's <title>/og:title (a site-logo <h1> shares a
     word or two with the <title>, the story's heading most of them), preferring one in or
-    beside the article region; else the meta title itself."""
+    beside the article region; else the meta title itself. Returns the heading element too."""
     fallback = _meta_title(metas, doc_title)
     names = [*metas, *([fallback] if fallback else [])]
     best: tuple[float, int] | None = None
-    choice: str | None = None
-    near_h1: list[str] = []
+    choice: tuple[str, _El] | None = None
+    near_h1: list[tuple[str, _El]] = []
     for i, h in enumerate(heads):
         text = _PERMALINK.sub("", _plain(h))
         if not text or len(text) > 300:
@@ -748,15 +748,15 @@ def _pick_title(
         sim = max((_dice(text, m) for m in names if m), default=0.0)
         near = any(_near(r, h) for r in region)
         if near and h.tag == "h1":
-            near_h1.append(text)
+            near_h1.append((text, h))
         if sim < 0.5:
             continue
         key = (sim + (0.2 if near else 0.0) + (0.1 if h.tag == "h1" else 0.0), -i)
         if best is None or key > best:
-            best, choice = key, text
+            best, choice = key, (text, h)
     if choice is None and len(near_h1) == 1:
         choice = near_h1[0]  # the article's own heading, whatever <title> says
-    return choice if choice is not None else fallback
+    return choice if choice is not None else (fallback, None)
 
 
 def _near(region_el: _El, h: _El) -> bool:
@@ -981,7 +981,7 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
 
     # Title: the page heading that <title>/og:title names, else og:title / <title> itself.
     heads = [el for el in order if el.tag in ("h1", "h2") and el.text_len]
-    title = _pick_title(heads, metas, _doc_title(tree), region)
+    title, title_el = _pick_title(heads, metas, _doc_title(tree), region)
     title_key = _norm_words(title) if title else None
 
     kept: list[_Line] = []  # lead lines
@@ -990,6 +990,8 @@ def split_page(html: str, url: str | None = None) -> SplitResult:
     marker_run = False
     for ln in lines:
         text = ln.text
+        if title_el is not None and title_el.order <= ln.key[0] <= title_el.end:
+            continue  # the title heading itself
         if title_key is not None and _norm_words(text) == title_key:
             continue  # the headline repeated in the article region
         if (

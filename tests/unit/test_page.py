@@ -134,6 +134,17 @@ def test_title_is_the_story_heading_not_the_site_logo() -> None:
     assert res.title == "Harbour bridge to be rebuilt"
 
 
+def test_title_heading_with_a_line_break_is_not_lead() -> None:
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        "<html><head><title>Harbour bridge to be rebuilt | Courier</title></head><body>"
+        f"<article><h1>Harbour bridge<br>to be rebuilt</h1>{body}</article></body></html>"
+    )
+    res = split_page(html)
+    assert res.title == "Harbour bridge to be rebuilt"
+    assert res.lead == STORY
+
+
 def test_page_teasers_related_block_read_also_and_widget() -> None:
     res = split_page(_page())
     texts = _teaser_texts(res)
