@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint bench eval clean venv
+.PHONY: run test unit integration lint bench eval clean venv chaos soak
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,14 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.core_speed
 	$(BIN)/python -m bench.pipeline
+
+## chaos: kill -9 / broker restart scenarios on 20,000 items, the issue-6 table (bench/results/chaos.json)
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
+
+## soak: 500,000 items through one worker, RSS plotted (bench/results/soak.png)
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
