@@ -43,3 +43,10 @@ EVENT_LATENCY_SECONDS = Histogram(
     "Time from fetched_at to event emission.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+
+# --- ops: health ------------------------------------------------------------------------
+CONSUMER_LAG = Gauge(
+    "news_consumer_lag",
+    "Records on an assigned partition not yet committed by this worker (end offset - committed).",
+    ["topic", "partition"],
+)

@@ -13,6 +13,7 @@ from faust.types import TopicT
 from faust.types.tables import WindowWrapperT
 
 from streams import topics
+from streams.kafka import faust_broker_urls, faust_credentials
 from streams.settings import Settings, dedup_expires
 from streams.text.fingerprint import STAGES
 
@@ -57,7 +58,8 @@ def internal_topics(settings: Settings) -> dict[str, dict[str, str]]:
 def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
     app = faust.App(
         settings.app_id,
-        broker=[f"kafka://{h.strip()}" for h in settings.bootstrap_servers.split(",")],
+        broker=faust_broker_urls(settings),
+        broker_credentials=faust_credentials(settings),
         store=settings.store,
         datadir=str(settings.data_dir / "faust"),
         topic_partitions=settings.partitions,
@@ -66,7 +68,7 @@ def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
         processing_guarantee=settings.processing_guarantee,
         web_port=settings.web_port,
         web_host="127.0.0.1",
-        web_bind="0.0.0.0",
+        web_bind=settings.bind_host,
         table_cleanup_interval=60.0,
         producer_acks=-1,
         # Units are small and many: bigger batches and a short linger cut requests per record.

@@ -1,0 +1,70 @@
+"""Worker health on the Faust web server: ``/healthz``, ``/readyz`` and consumer lag.
+
+``/readyz`` is 200 only when the worker can process records right now: it has joined the
+consumer group (not rebalancing), its tables are recovered from their changelogs and its
+producer is started. While a table recovers (after a restart, a lost disk or a rebalance that
+moved a partition here) it answers 503 with ``"tables_recovered": false``, so Kubernetes and
+compose do not count the worker as serving (and a rolling update waits for it).
+
+``/healthz`` only says the process and its event loop answer (restart it if not).
+
+Call :func:`register` once after building the app (``streams.service_cli.cmd_worker`` does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.metrics import CONSUMER_LAG
+
+
+def readiness(app: Any) -> dict[str, Any]:
+    """The checks behind ``/readyz`` (also used by tests)."""
+    recovery = app.tables.recovery
+    checks = {
+        "group_joined": bool(app.rebalancing_count) and not app.rebalancing,
+        "tables_recovered": recovery.completed.is_set() and not app.in_recovery,
+        "producer_connected": bool(app.producer.started) and not app.producer.should_stop,
+    }
+    return {"ready": all(checks.values()), "checks": checks}
+
+
+def update_lag(app: Any) -> None:
+    """Set ``news_consumer_lag{topic,partition}`` for every partition assigned here."""
+    consumer = app.consumer
+    committed = app.monitor.tp_committed_offsets or {}
+    assigned = set(consumer.assignment())
+    for tp in assigned:
+        end = consumer.highwater(tp)
+        if end is None:
+            continue
+        done = committed.get(tp)
+        lag = end if done is None else max(0, end - done)
+        CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+    for labels in list(_labelsets()):
+        topic, partition = labels
+        if not any(tp.topic == topic and str(tp.partition) == partition for tp in assigned):
+            CONSUMER_LAG.remove(topic, partition)
+
+
+def _labelsets() -> list[tuple[str, str]]:
+    return [tuple(k) for k in CONSUMER_LAG._metrics]  # type: ignore[misc]
+
+
+def register(app: Any, lag_interval_s: float = 5.0) -> None:
+    """Add ``/healthz``, ``/readyz`` and the lag timer to a Faust app."""
+    from faust import web
+
+    @app.page("/healthz")
+    async def healthz(view: web.View, request: web.Request) -> web.Response:
+        return view.json({"alive": True})
+
+    @app.page("/readyz")
+    async def readyz(view: web.View, request: web.Request) -> web.Response:
+        body = readiness(app)
+        return view.json(body, status=200 if body["ready"] else 503)
+
+    @app.timer(lag_interval_s)
+    async def consumer_lag() -> None:
+        if not app.rebalancing:
+            update_lag(app)
