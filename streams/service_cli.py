@@ -77,8 +77,9 @@ async def _poll_once(s: settings_mod.Settings, feeds: list[Any]) -> int:
     from aiokafka import AIOKafkaProducer
 
     from streams.feeds.poller import Poller
-    from streams.kafka import client_kwargs
+    from streams.kafka import check_connection, client_kwargs
 
+    await check_connection(s)  # wrong credentials: a clear error now, not "Unable to bootstrap"
     producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **client_kwargs(s))
     await producer.start()
 

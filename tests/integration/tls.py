@@ -18,6 +18,7 @@ STORE_PASSWORD = "test-store-pass"
 
 @dataclass(frozen=True)
 class TestPKI:
+    __test__ = False  # not a pytest test class
     ca_cert: Path
     broker_keystore: Path
     broker_truststore: Path
