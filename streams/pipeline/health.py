@@ -22,8 +22,12 @@ def readiness(app: Any) -> dict[str, Any]:
     """The checks behind ``/readyz`` (also used by tests)."""
     recovery = app.tables.recovery
     checks = {
-        "group_joined": bool(app.rebalancing_count) and not app.rebalancing,
-        "tables_recovered": recovery.completed.is_set() and not app.in_recovery,
+        # aiokafka's generation is -1 until the coordinator assigned us partitions.
+        "group_joined": (app.consumer_generation_id or 0) > 0,
+        # Faust keeps ``rebalancing`` set until the recovery that follows a rebalance is done.
+        "tables_recovered": recovery.completed.is_set()
+        and not app.in_recovery
+        and not app.rebalancing,
         "producer_connected": bool(app.producer.started) and not app.producer.should_stop,
     }
     return {"ready": all(checks.values()), "checks": checks}
@@ -33,7 +37,9 @@ def update_lag(app: Any) -> None:
     """Set ``news_consumer_lag{topic,partition}`` for every partition assigned here."""
     consumer = app.consumer
     committed = app.monitor.tp_committed_offsets or {}
-    assigned = set(consumer.assignment())
+    # Changelog partitions are read for recovery, never committed: their "lag" means nothing.
+    changelogs = set(app.tables.changelog_topics)
+    assigned = {tp for tp in consumer.assignment() if tp.topic not in changelogs}
     for tp in assigned:
         end = consumer.highwater(tp)
         if end is None:
