@@ -179,6 +179,7 @@ class EmbeddedBroker:
         partitions: int = 6,
         pom: Path = POM,
         security: BrokerSecurity | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         if port == controller_port:
             raise BrokerError(f"broker port and controller port must differ (both {port})")
@@ -191,6 +192,8 @@ class EmbeddedBroker:
         self.partitions = partitions
         self.pom = pom
         self.security = security
+        self.die_with_parent = die_with_parent
+        """Linux: the kernel SIGTERMs the JVM when the thread that started it dies (``run``)."""
         self._proc: subprocess.Popen[bytes] | None = None
 
     # ----------------------------------------------------------------- paths & properties
@@ -505,6 +508,7 @@ class EmbeddedBroker:
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
                 start_new_session=True,  # own process group: stop() signals the whole group
+                preexec_fn=die_with_parent if self.die_with_parent else None,
             )
         pid = self._proc.pid
         self.pid_file.write_text(f"{pid}\n")
@@ -601,6 +605,15 @@ class EmbeddedBroker:
         self.stop()
 
 
+def die_with_parent() -> None:
+    """preexec_fn: ask the kernel for SIGTERM when our parent (thread) dies (Linux only)."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _probe(bootstrap: str, timeout: float) -> bool:
     """True if the broker answers a Metadata request listing itself (i.e. it is unfenced).
 
@@ -618,7 +631,9 @@ def _probe(bootstrap: str, timeout: float) -> bool:
     return bool(info.get("brokers"))
 
 
-def broker_from_settings(settings: Settings, *, heap: str = "512m") -> EmbeddedBroker:
+def broker_from_settings(
+    settings: Settings, *, heap: str = "512m", die_with_parent: bool = False
+) -> EmbeddedBroker:
     """The embedded broker the settings describe; its data lives in ``<data_dir>/kafka``."""
     return EmbeddedBroker(
         port=settings.broker_port,
@@ -628,6 +643,7 @@ def broker_from_settings(settings: Settings, *, heap: str = "512m") -> EmbeddedB
         kafka_version=settings.kafka_version,
         heap=heap,
         partitions=settings.partitions,
+        die_with_parent=die_with_parent,
     )
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import errno
 import logging
 import os
@@ -39,13 +38,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from streams import settings as settings_mod
+from streams.broker import die_with_parent
 from streams.live import CLEAR, FeedBoard, LiveStats, watch
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PLAIN_INTERVAL_S = 5.0
 """How often the plain (non-terminal) view prints its summary block."""
-
-PR_SET_PDEATHSIG = 1
 
 
 class Output:
@@ -114,13 +112,6 @@ def _say(msg: str) -> None:
     OUT.say(msg)
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: the kernel sends SIGTERM to the child if this process dies (Linux)."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def _start_worker(s: settings_mod.Settings, log_path: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
@@ -139,7 +130,7 @@ def _start_worker(s: settings_mod.Settings, log_path: Path) -> subprocess.Popen[
             stdout=log,
             stderr=log,
             start_new_session=True,  # our Ctrl-C is not its Ctrl-C: we stop it, in order
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
         )
 
 
@@ -236,7 +227,8 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event, reason: list[str]
     if not args.no_broker:
         from streams.broker import broker_from_settings
 
-        broker = broker_from_settings(base)
+        # If we are killed outright (SIGKILL), the kernel still stops the JVM (Linux).
+        broker = broker_from_settings(base, die_with_parent=sys.platform.startswith("linux"))
         if broker.status().get("running"):
             if args.fresh:
                 _say(
