@@ -76,9 +76,11 @@ class FeedBoard:
 
         return sorted(self.feeds.values(), key=rank)
 
-    def counts(self) -> tuple[int, int]:
-        """(feeds whose last poll failed, all feeds)."""
-        return sum(1 for s in self.feeds.values() if s.failing), len(self.feeds)
+    def counts(self) -> tuple[int, int, int]:
+        """(feeds whose last poll worked, feeds whose last poll failed, feeds not polled yet)."""
+        failing = sum(1 for s in self.feeds.values() if s.failing)
+        pending = sum(1 for s in self.feeds.values() if s.polls == 0)
+        return len(self.feeds) - failing - pending, failing, pending
 
     def any_refused(self) -> bool:
         return any(s.outcome == "refused" for s in self.feeds.values())
@@ -139,8 +141,8 @@ class LiveStats:
         return "top tags: " + (top or "(none yet)")
 
     def _feed_lines(self, width: int, limit: int) -> list[str]:
-        failing, total = self.feeds.counts()
-        lines = [f"feeds: {total - failing} ok, {failing} failing"]
+        ok, failing, pending = self.feeds.counts()
+        lines = [f"feeds: {ok} ok, {failing} failing" + (f", {pending} pending" if pending else "")]
         shown = self.feeds.ordered()
         for s in shown[:limit]:
             if s.failing:
