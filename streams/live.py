@@ -162,7 +162,7 @@ class LiveStats:
         text = (ev.get("title") or ev.get("text", "")).replace("\n", " ")
         tags = ",".join(ev.get("tags", [])[:4])
         line = f"[{ev.get('kind', '?'):6}] [{ev.get('language', '?')}] {text}"
-        return f"{line[: max(10, width - len(tags) - 3)]}  {tags}"
+        return f"{line[: max(10, width - len(tags) - 3)]}  {tags}".rstrip()
 
     # ------------------------------------------------------------------------- renderings
     def render(self, width: int = 100) -> str:

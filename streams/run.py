@@ -276,7 +276,9 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event, reason: list[str]
             allow_private_hosts=True if server is not None else None,
             **overrides,
         )
-        created = await create_all_topics(s)
+        created = await _unless_stopped(create_all_topics(s), stop)
+        if created is None:
+            return 0
         _say(f"topics ready ({len(created)} created)")
         if stop.is_set():
             return 0
@@ -329,6 +331,18 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event, reason: list[str]
         if broker is not None:
             _say("stopping the embedded broker")
             await asyncio.to_thread(broker.stop)
+
+
+async def _unless_stopped(coro: Any, stop: asyncio.Event) -> Any:
+    """Await ``coro`` unless a stop is requested first (then cancel it and return None)."""
+    task = asyncio.ensure_future(coro)
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([task, stopper], return_when="FIRST_COMPLETED")
+    if task.done():
+        stopper.cancel()
+        return task.result()
+    await _cancel([task, stopper])
+    return None
 
 
 async def _cancel(tasks: list[asyncio.Task[Any]], timeout: float = 15.0) -> None:
