@@ -189,15 +189,12 @@ def kept_state(data_dir: Path) -> list[str]:
     """What an earlier run left in ``data_dir`` that makes sample items count as seen."""
     found = []
     if (data_dir / "kafka" / "kraft" / "meta.properties").is_file():
-        found.append(f"{data_dir / 'kafka'} (topics and table changelogs)")
-    tables = data_dir / "worker" / "faust"
-    if tables.is_dir() and any(tables.iterdir()):
-        found.append(f"{tables} (dedup tables)")
+        found.append(f"{data_dir / 'kafka'} (topics, with the dedup state topics)")
     return found
 
 
 def wipe_state(data_dir: Path) -> list[Path]:
-    """``--fresh``: remove the broker data and worker tables of earlier demo runs."""
+    """``--fresh``: remove the broker data (and the worker's directory) of earlier demo runs."""
     removed = []
     for sub in ("kafka", "worker"):
         path = data_dir / sub
@@ -258,10 +255,10 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event, reason: list[str]
         overrides["kafka_security_protocol"] = "PLAINTEXT"  # the embedded broker's listener
     else:
         if args.fresh:
-            # Someone else's cluster: keep it, but start with new tables (a new consumer group).
+            # Someone else's cluster: keep it, but start with new dedup state (a new app id).
             overrides["app_id"] = f"{base.app_id}-{int(time.time())}"
             wipe_state(base.data_dir)
-            _say(f"--fresh: new app id {overrides['app_id']} (fresh dedup tables)")
+            _say(f"--fresh: new app id {overrides['app_id']} (fresh dedup state)")
     server = None
     feeds_file = Path(args.feeds) if args.feeds else None
     worker = None

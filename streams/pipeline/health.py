@@ -1,21 +1,44 @@
 """Worker health on the Faust web server: ``/healthz``, ``/readyz`` and consumer lag.
 
 ``/readyz`` is 200 only when the worker can process records right now: it has joined the
-consumer group (not rebalancing), its tables are recovered from their changelogs and its
-producer is started. While a table recovers (after a restart, a lost disk or a rebalance that
-moved a partition here) it answers 503 with ``"tables_recovered": false``, so Kubernetes and
-compose do not count the worker as serving (and a rolling update waits for it).
+consumer group, no rebalance is under way, no dedup state is being restored from its state
+topic and its producer is started. While a stage partition's state is restored (after a
+restart or a rebalance that moved the partition here) it answers 503 with
+``"state_restored": false``, so Kubernetes and compose do not count the worker as serving (and a
+rolling update waits for it).
 
 ``/healthz`` only says the process and its event loop answer (restart it if not).
 
-Call :func:`register` once after building the app (``streams.service_cli.cmd_worker`` does).
+Call :func:`register` once after building the app (``streams.service_cli.cmd_worker`` does);
+the agents report restores with ``RESTORES.track(stage, partition)``.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from streams.metrics import CONSUMER_LAG
+
+
+class Restores:
+    """Stage partitions whose state is being restored right now (one worker per process)."""
+
+    def __init__(self) -> None:
+        self.active: set[tuple[int, int]] = set()
+
+    @contextlib.contextmanager
+    def track(self, stage: int, partition: int) -> Iterator[None]:
+        key = (stage, partition)
+        self.active.add(key)
+        try:
+            yield
+        finally:
+            self.active.discard(key)
+
+
+RESTORES = Restores()
 
 
 def readiness(app: Any) -> dict[str, Any]:
@@ -24,10 +47,12 @@ def readiness(app: Any) -> dict[str, Any]:
     checks = {
         # aiokafka's generation is -1 until the coordinator assigned us partitions.
         "group_joined": (app.consumer_generation_id or 0) > 0,
-        # Faust keeps ``rebalancing`` set until the recovery that follows a rebalance is done.
-        "tables_recovered": recovery.completed.is_set()
+        # Faust keeps ``rebalancing`` set until the recovery that follows a rebalance is done;
+        # our own dedup state is restored by the agents (RESTORES).
+        "state_restored": recovery.completed.is_set()
         and not app.in_recovery
-        and not app.rebalancing,
+        and not app.rebalancing
+        and not RESTORES.active,
         "producer_connected": bool(app.producer.started) and not app.producer.should_stop,
     }
     return {"ready": all(checks.values()), "checks": checks}

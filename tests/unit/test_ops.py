@@ -201,9 +201,9 @@ def test_kept_state_is_found_and_wiped(tmp_path: Path) -> None:
     assert kept_state(tmp_path) == []
     (tmp_path / "kafka" / "kraft").mkdir(parents=True)
     (tmp_path / "kafka" / "kraft" / "meta.properties").write_text("cluster.id=x\n")
-    (tmp_path / "worker" / "faust" / "tables").mkdir(parents=True)
+    (tmp_path / "worker" / "faust").mkdir(parents=True)
     kept = kept_state(tmp_path)
-    assert len(kept) == 2 and "dedup tables" in kept[1]
+    assert len(kept) == 1 and "dedup state" in kept[0]
     (tmp_path / "keep-me").write_text("feeds")
     assert sorted(p.name for p in wipe_state(tmp_path)) == ["kafka", "worker"]
     assert kept_state(tmp_path) == [] and (tmp_path / "keep-me").exists()
