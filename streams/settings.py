@@ -155,6 +155,14 @@ class Settings:
             "Consumer-group session timeout: how soon a killed worker's partitions move.",
         ),
     )
+    shutdown_timeout_s: float = field(
+        default=30.0,
+        metadata=_meta(
+            "NEWS_SHUTDOWN_TIMEOUT_S",
+            "A worker asked to stop (SIGTERM/SIGINT) exits within this many seconds, even "
+            "with a batch stuck on an unreachable broker (safe: the replay decides it again).",
+        ),
+    )
     worker_id: str = field(
         default="",
         metadata=_meta(

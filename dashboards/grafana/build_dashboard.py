@@ -364,6 +364,21 @@ def build() -> dict[str, Any]:
     )
     lay.add(
         timeseries(
+            "Batch time by stage and phase (mean)",
+            "Seconds per batch spent processing (text core, dedup decisions) and writing (send "
+            "and acknowledgement, or the transaction commit) (news_batch_seconds).",
+            targets(
+                (
+                    f"sum by (stage, phase) (rate(news_batch_seconds_sum[{RI}])) / "
+                    f"sum by (stage, phase) (rate(news_batch_seconds_count[{RI}]))",
+                    "{{stage}} {{phase}}",
+                )
+            ),
+            unit="s",
+        )
+    )
+    lay.add(
+        timeseries(
             "Dedup state entries by stage",
             "Live first-seen entries held per stage (news_dedup_state_entries), bounded by the "
             "dedup window; state restores take (news_dedup_state_restore_seconds) p99.",

@@ -75,6 +75,14 @@ def register(p: Pipeline) -> None:
 
     @p.app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def on_shutdown(app: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        # A hard bound on shutdown: a batch retrying against an unreachable broker must not
+        # keep the process (and a rolling upgrade) waiting; what it had not committed replays.
+        import os
+        import threading
+
+        timer = threading.Timer(p.settings.shutdown_timeout_s, os._exit, (1,))
+        timer.daemon = True
+        timer.start()
         await rt.outputs.stop()
 
 
