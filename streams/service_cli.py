@@ -190,7 +190,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--fresh",
         action="store_true",
-        help="wipe the demo's kept state (broker data with the dedup state, in NEWS_DATA_DIR) first",
+        help="wipe the demo's kept state first (broker data and dedup state in NEWS_DATA_DIR)",
     )
     p.set_defaults(func=cmd_run)
 
