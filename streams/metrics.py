@@ -68,3 +68,10 @@ BATCH_SECONDS = Histogram(
     ["stage", "phase"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+
+# --- ops: health ------------------------------------------------------------------------
+CONSUMER_LAG = Gauge(
+    "news_consumer_lag",
+    "Records on an assigned partition not yet committed by this worker (end offset - committed).",
+    ["topic", "partition"],
+)

@@ -455,6 +455,21 @@ def build() -> dict[str, Any]:
             targets(("faust_total_rebalances", "{{instance}}")),
         )
     )
+    lay.add(
+        timeseries(
+            "Consumer lag per partition (top 10)",
+            "Records not yet committed on each assigned partition, per worker "
+            "(news_consumer_lag, set every 5 s by the worker; the same figure /readyz users "
+            "watch during recovery).",
+            targets(
+                (
+                    "topk(10, max by (topic, partition) (news_consumer_lag))",
+                    "{{topic}} [{{partition}}]",
+                )
+            ),
+            thresholds=[(10000, "red")],
+        )
+    )
 
     # --- Process -----------------------------------------------------------------------------
     lay.row("Process")

@@ -39,6 +39,7 @@ from streams.metrics import (
 )
 from streams.pipeline.app import Pipeline, state_topic
 from streams.pipeline.dlq import dlq_record
+from streams.pipeline.health import RESTORES
 from streams.pipeline.output import Fenced, Outputs, Record
 from streams.pipeline.state import PartitionState, encode_bucket
 from streams.text.fingerprint import STAGES
@@ -161,7 +162,8 @@ class Runtime:
         key = (stage, partition)
         state = self.states.get(key)
         if state is None:
-            state = self.states[key] = await self._restore(stage, partition)
+            with RESTORES.track(stage, partition):  # /readyz is 503 meanwhile
+                state = self.states[key] = await self._restore(stage, partition)
         return state
 
     async def _restore(self, stage: int, partition: int) -> PartitionState:
