@@ -333,38 +333,47 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
             dead: list[Record] = []
             forward: list[Unit] = []
             for event in batch:
-                RAW_CONSUMED.inc()
                 msg = event.message
-                try:
-                    item = records.decode(event.value)
-                except records.InvalidRecord as exc:
-                    dead.append(dlq_record(msg, str(exc), exc.code))
-                    continue
-                started = time.perf_counter()
-                try:
-                    units = units_from_item(dict(item))
-                except Exception as exc:  # a core bug on odd input must not stop the stream
-                    log.exception("split failed for item %s", item.get("item_id"))
-                    reason = f"processing failed: {type(exc).__name__}: {exc}"
-                    dead.append(dlq_record(msg, reason, "processing"))
-                    continue
-                PROCESS_SECONDS.observe(time.perf_counter() - started)
-                big = max((len(orjson.dumps(u.to_json())) for u in units), default=0)
-                if big > limit // 2:
-                    reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
-                    dead.append(dlq_record(msg, reason, "too_large"))
-                    continue
-                for unit in units:
-                    UNITS.labels(unit.kind).inc()
-                    if rt.recent.seen(unit.sig.exact, unit.ts):
-                        DUPLICATES.labels("local").inc()
+                elements = records.decode_many(event.value)
+                single = len(elements) == 1
+                for index, (element, item) in enumerate(elements):
+                    RAW_CONSUMED.inc()
+                    if isinstance(item, records.InvalidRecord):
+                        dead.append(_dead(msg, element, str(item), item.code, single, index))
                         continue
-                    forward.append(unit)
+                    started = time.perf_counter()
+                    try:
+                        units = units_from_item(dict(item))
+                    except Exception as exc:  # a core bug on odd input must not stop the stream
+                        log.exception("split failed for item %s", item.get("item_id"))
+                        reason = f"processing failed: {type(exc).__name__}: {exc}"
+                        dead.append(_dead(msg, item, reason, "processing", single, index))
+                        continue
+                    PROCESS_SECONDS.observe(time.perf_counter() - started)
+                    big = max((len(orjson.dumps(u.to_json())) for u in units), default=0)
+                    if big > limit // 2:
+                        reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
+                        dead.append(_dead(msg, item, reason, "too_large", single, index))
+                        continue
+                    for unit in units:
+                        UNITS.labels(unit.kind).inc()
+                        if rt.recent.seen(unit.sig.exact, unit.ts):
+                            DUPLICATES.labels("local").inc()
+                            continue
+                        forward.append(unit)
             out = [*dead, *await rt.unit_records(0, forward)]
             t1 = time.perf_counter()
             await rt.outputs.send(out)
             BATCH_SECONDS.labels("split", "process").observe(t1 - t0)
             BATCH_SECONDS.labels("split", "write").observe(time.perf_counter() - t1)
+
+
+def _dead(msg: Any, element: Any, reason: str, code: str, single: bool, index: int) -> Record:
+    """The dead letter of one item: the record as it was, or the item of a list record."""
+    if single:
+        return dlq_record(msg, reason, code)
+    value = msg.value if element is None else orjson.dumps(element)
+    return dlq_record(msg, f"item {index} of the record: {reason}", code, value=value)
 
 
 def _register_stage(p: Pipeline, rt: Runtime, stage: int) -> None:

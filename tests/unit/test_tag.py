@@ -6,7 +6,6 @@ Sentences here are the project's own; the shared dev set is read in place (skipp
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from hypothesis import given, settings
