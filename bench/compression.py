@@ -270,6 +270,40 @@ def worker_cost(results: dict[str, Any], bytes_per_item: dict[str, float]) -> di
     return out
 
 
+CPU_BUDGET_MS_PER_MB = 15.0
+"""Most codec CPU (compress + decompress) a recommended codec may cost per MB of payload."""
+MIN_RATIO = 1.6
+"""Below this ratio a class is left uncompressed: the bytes saved do not pay for the CPU."""
+
+
+def front(row: dict[str, Any]) -> list[str]:
+    """Codecs no other codec beats on both ratio and CPU (the Pareto front), cheapest first."""
+    c = row["codecs"]
+    names = [n for n in c if n != "none"]
+    out = [
+        a
+        for a in names
+        if not any(
+            c[b]["ratio"] >= c[a]["ratio"]
+            and c[b]["codec_ms_per_mb"] <= c[a]["codec_ms_per_mb"]
+            and (c[b]["ratio"], c[b]["codec_ms_per_mb"]) != (c[a]["ratio"], c[a]["codec_ms_per_mb"])
+            for b in names
+        )
+    ]
+    return sorted(out, key=lambda n: c[n]["codec_ms_per_mb"])
+
+
+def recommend(results: dict[str, Any], grouping: str = "natural") -> dict[str, str]:
+    """Per class: the front's best ratio within the CPU budget, or none below ``MIN_RATIO``."""
+    out: dict[str, str] = {}
+    for cls, rows in results.items():
+        row = rows[grouping]
+        ok = [n for n in front(row) if row["codecs"][n]["codec_ms_per_mb"] <= CPU_BUDGET_MS_PER_MB]
+        best = max(ok, key=lambda n: row["codecs"][n]["ratio"], default="none")
+        out[cls] = best if best != "none" and row["codecs"][best]["ratio"] >= MIN_RATIO else "none"
+    return out
+
+
 def print_table(results: dict[str, Any]) -> None:
     head = f"{'class':7} {'batch':8} {'mean KB':>8} {'codec':7} {'ratio':>6}"
     head += f" {'prod ms/MB':>11} {'cons ms/MB':>11} {'codec ms/MB':>12}"
@@ -320,6 +354,22 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name:7} {c['codec_us_per_item']:8.1f} us/item  "
             f"{c['bytes_saved_per_item']:8,.0f} bytes/item saved"
         )
+    print("Pareto front (ratio x codec ms/MB) and pick per class:")
+    picks = {g: recommend(results, g) for g in ("natural", "1rec", "64K")}
+    for cls, rows in results.items():
+        row = rows["natural"]
+        pts = ", ".join(
+            f"{n} {row['codecs'][n]['ratio']:.2f}x {row['codecs'][n]['codec_ms_per_mb']:.1f}"
+            for n in front(row)
+        )
+        print(
+            f"  {cls:7} natural: {pts:60} pick {picks['natural'][cls]:6} "
+            f"(1rec: {picks['1rec'][cls]}, 64K: {picks['64K'][cls]})"
+        )
+    print(
+        f"  rule: the front's highest ratio within {CPU_BUDGET_MS_PER_MB:.0f} ms/MB of codec CPU; "
+        f"none if that ratio is below {MIN_RATIO}"
+    )
     out = {
         "items": len(items),
         "split_batch": args.split_batch,
@@ -331,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         "classes": CLASSES,
         "results": results,
         "worker_cost_per_item": cost,
+        "recommendation": picks,
         "not_measured": missing,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
