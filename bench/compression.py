@@ -10,7 +10,9 @@ own ``DefaultRecordBatchBuilder`` (so codec, level and framing are the producer'
 lz4 level 9 frames, zstd level 3, xerial snappy) and read back with ``DefaultRecordBatch``.
 
 CPU is ``time.process_time`` (one process, one core), best of ``--repeat``, because the machine
-this runs on is shared. Results: bench/results/compression.json.
+this runs on is shared. The corpus reuses its stories and teaser pool, so ratios of large raw
+batches (which span repeated items) are higher than real feeds would give; events are
+deduplicated and are the fairer measure. Results: bench/results/compression.json.
 
     python -m bench.compression [--items 1500] [--split-batch 100] [--repeat 3]
 """
