@@ -20,6 +20,7 @@ __all__ = [
     "KafkaUnreachableError",
     "check_connection",
     "client_kwargs",
+    "compression_type",
     "describe",
     "explain",
     "faust_broker_urls",
@@ -234,3 +235,8 @@ async def check_connection(settings: Settings, timeout: float | None = None) -> 
                 "NEWS_BOOTSTRAP_SERVERS and NEWS_KAFKA_SECURITY_PROTOCOL"
             )
         await asyncio.sleep(0.2)
+
+
+def compression_type(settings: Settings) -> str | None:
+    """aiokafka's ``compression_type`` for our producers (None = uncompressed)."""
+    return None if settings.compression == "none" else settings.compression

@@ -246,8 +246,20 @@ class Settings:
         ),
     )
 
+    # --- compression ---
+    compression: str = field(
+        default="none",
+        metadata=_meta(
+            "NEWS_COMPRESSION",
+            "Compression of the records the worker and the poller produce: none, zstd, lz4, "
+            "snappy or gzip. zstd saves ~55% of bytes for ~65 us CPU per item "
+            "(bench/compression.py), but every consumer must then support zstd.",
+        ),
+    )
+
 
 FIELDS = fields(Settings)
+COMPRESSIONS = ("none", "zstd", "lz4", "snappy", "gzip")
 
 
 def _convert(raw: str, typ: Any, env: str) -> Any:
@@ -303,6 +315,10 @@ def _check(s: Settings) -> None:
     if s.max_record_bytes < 64 * 1024:
         raise SettingsError(f"NEWS_MAX_RECORD_BYTES must be >= 65536, got {s.max_record_bytes}")
     _check_security(s)
+    if s.compression not in COMPRESSIONS:
+        raise SettingsError(
+            f"NEWS_COMPRESSION must be one of {', '.join(COMPRESSIONS)}, got {s.compression!r}"
+        )
     if s.processing_guarantee not in {"at_least_once", "exactly_once"}:
         raise SettingsError(
             f"NEWS_PROCESSING_GUARANTEE must be at_least_once or exactly_once, "

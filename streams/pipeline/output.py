@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, ProducerFenced
 
-from streams.kafka import client_kwargs
+from streams.kafka import client_kwargs, compression_type
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class Outputs:
             "enable_idempotence": True,
             "linger_ms": 5,
             "max_batch_size": 1024 * 1024,
+            "compression_type": compression_type(self.settings),
             "max_request_size": self.settings.max_record_bytes + 64 * 1024,
             "request_timeout_ms": 30_000,
         }
