@@ -150,7 +150,8 @@ def with_boilerplate_gold(rows: Sequence[dict[str, Any]], base: Path) -> list[di
             out.append(row)
             continue
         digest = not row["gold"].get("lead") and not row["gold"].get("title")
-        bps = [] if digest else [p for p, lab in zip(rec["paras"], rec["labels"]) if lab == "B"]
+        pairs = zip(rec["paras"], rec["labels"], strict=True)
+        bps = [] if digest else [p for p, lab in pairs if lab == "B"]
         out.append({**row, "gold": {**row["gold"], "boilerplate": bps}})
     return out
 

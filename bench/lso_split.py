@@ -59,9 +59,7 @@ def _final(acc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def lso(
-    records: Sequence[dict[str, Any]], *, folds: int = 5, train: bool = True
-) -> dict[str, Any]:
+def lso(records: Sequence[dict[str, Any]], *, folds: int = 5, train: bool = True) -> dict[str, Any]:
     """Leave-sites-out figures for the hand rules and (when ``train``) the fitted model."""
     from bench import train_split
 

@@ -149,9 +149,7 @@ def build_item(
     blocks: list[tuple[str, str]] = []
     if not digest:
         blocks = [
-            (lab, p)
-            for p, lab in zip(main["paras"], main["labels"], strict=True)
-            if lab in "TLBS"
+            (lab, p) for p, lab in zip(main["paras"], main["labels"], strict=True) if lab in "TLBS"
         ]
     if not no_block:
         m = rng.randint(3, 14) if not digest else rng.randint(4, 10)

@@ -40,8 +40,8 @@ from typing import Any
 
 from bench.corpus import SharedMissing, raw_items, seed_text, split_rows
 from streams.text import split as sp
-from streams.text.split import rules
 from streams.text.html import html_blocks
+from streams.text.split import rules
 
 
 def best_us_per_item(fn: Callable[[Any], object], inputs: Sequence[Any], repeat: int) -> float:
@@ -109,12 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     r = args.repeat
     like = f"seed-like ({statistics.mean(map(len, texts)):.0f} chars, n={len(texts)})"
     html = f"HTML ({statistics.mean(map(len, htmls)):.0f} chars, n={len(htmls)})"
+
     def hand_text(t: str) -> object:
         return sp.split_text(t, scorer=hand)
 
     hand = sp.HandScorer()
     rows = [
-        (f"seed ({len(seed)} chars), cold, hand rules", best_us_per_item(cold(hand_text), [seed], r)),
+        (
+            f"seed ({len(seed)} chars), cold, hand rules",
+            best_us_per_item(cold(hand_text), [seed], r),
+        ),
         (f"{like}, hot, hand rules", best_us_per_item(hand_text, texts, r)),
         (f"seed ({len(seed)} chars), cold", best_us_per_item(cold(sp.split_text), [seed], r)),
         (f"{like}, cold", best_us_per_item(cold(sp.split_text), texts, r)),

@@ -17,6 +17,7 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ def transitions(seqs: Sequence[str]) -> tuple[list[list[float]], list[float]]:
     for s in seqs:
         if s:
             sc[s[0]] += 1
-        for a, b in zip(s, s[1:], strict=False):
+        for a, b in pairwise(s):
             tc[a, b] += 1
     trans = []
     for a in ROLES:

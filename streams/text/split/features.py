@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from streams.text.html import Block
+
 from . import rules as R
 
 Feats = list[tuple[str, float]]
@@ -112,7 +113,7 @@ def _text_feats(f: R._Feat) -> Feats:
         fs.append(("end_punct", 1.0))
     elif last in ":;":
         fs.append(("end_colon", 1.0))
-    elif last in "\"»”)":
+    elif last in '"»”)':
         fs.append(("end_quote", 1.0))
     if text[:1].isdigit():
         fs.append(("digit0", 1.0))
@@ -154,6 +155,7 @@ def unit_features(
     seen_trunc = False
     html = blocks is not None
     has_title = "t" if title is not None else ""
+    k = -1
     # The story's opening paragraph: the first the rules left free (or the first lead).
     first_idx = next((j for j, u in enumerate(units) if not u.fixed or u.role == "L"), -1)
     # Overlap of each unit with the opening paragraph, and its running maximum from the end:
@@ -178,6 +180,7 @@ def unit_features(
             if f.truncated and role != "B":
                 seen_trunc = True
             continue
+        k += 1  # position among the scored units (furniture before a title does not count)
         prev_r = roles[i - 1] if i else "^"
         next_r = roles[i + 1] if i + 1 < n else "$"
         if html and blocks is not None:
@@ -190,7 +193,7 @@ def unit_features(
             ("bias", 1.0),
             ("hand=" + role, 1.0),
             ("ctx=" + prev_r + role + next_r + ("F" if fixed else ""), 1.0),
-            ("pos=" + str(i if i < 3 else 3) + ("e" if i == n - 1 else "") + has_title, 1.0),
+            ("pos=" + str(k if k < 3 else 3) + ("e" if i == n - 1 else "") + has_title, 1.0),
             ("tag=" + tag, 1.0),
             ("relpos", i / n),
         ]

@@ -94,8 +94,24 @@ _BOILER_L = re.compile(
     r"|підтримати|поддержать|support\s+us|donate"
     r"|читати\s+(?:українською|російською|англійською)|читать\s+(?:на\s+)?(?:русском|украинском).*"
     r"|читать\s+новость\s+на\s+\w+|читати\s+новину\s+\w+\s*\w*|read\s+in\s+\w+"
+    r"|нове\s+на\s+сайті|новое\s+на\s+сайте|new\s+on\s+(?:the\s+)?site"
+    r"|дата\s+(?:публікації|публикации|оновлення|обновления)(?:\s*:.*)?"
+    r"|(?:опубліковано|опубликовано|published|posted|оновлено|обновлено|updated)(?:\s*[:|]?\s*\d.*)?"
+    r"|back\s+to\s+top(?:\s+button)?|scroll\s+to\s+top|наверх|вгору|нагору|догори"
+    r"|(?:повернутися|повернутись)\s+(?:вгору|нагору|догори)|вернуться\s+(?:наверх|вверх)"
     r")\W*$"
 )
+# "Автор: Ольга Мельник", "By John Smith", "Текст: ..." (lower-cased text).
+_BYLINE = re.compile(
+    r"^\W*(?:автор(?:ка|и)?|author|by|текст|редактор(?:ка)?|editor|written\s+by|підготував"
+    r"|підготувала|подготовил|подготовила)\s*[:\-–—]?\s+[^.!?]{2,60}$"
+)
+# A site's own name on a line: "glavcom.ua", "ZHYTOMYR-NEWS.COM.UA", "Lviv Daily News".
+_SITE_NAME = re.compile(
+    r"^\W*(?:[\w-]+\.)+(?:com|net|org|info|ua|ru|eu|media|news|online|live|today|інфо|уа)\W*$"
+    r"|^(?:[\w’'-]+\s){0,3}(?:news|daily|times|post|online|media|info|інфо|today|24|tv|тв)\W*$"
+)
+_NO_SENT_PUNCT = re.compile(r"^[^.!?…:;,]*$")
 _SOCIAL = re.compile(
     r"\b(?:telegram|телеграм\w*|viber|facebook|instagram|youtube|twitter|tiktok|whatsapp)\b"
 )
@@ -379,6 +395,19 @@ def _appeal(low: str) -> bool:
     return _has_any(low, _APPEAL_WORDS) and _APPEAL.search(low) is not None
 
 
+def _tag_run(text: str, n_words: int) -> bool:
+    """A run of tag words: 7+ words, no punctuation at all, and a word repeated or every other
+    word capitalised ("Київ протест акція Київ ..."), unlike a headline or a subheading."""
+    if n_words < 7 or not _NO_SENT_PUNCT.match(text):
+        return False
+    words = text.split()
+    long_words = [w.lower() for w in words if len(w) >= 4]
+    if len(set(long_words)) < len(long_words):
+        return True
+    caps = sum(1 for w in words[1:] if w[:1].isupper())
+    return caps * 2 >= len(words) - 1
+
+
 def _boiler_text(text: str, low: str, fold: str) -> bool:
     """Page furniture: ads, share/subscribe, credits and captions, dates, breadcrumbs, tags."""
     if _BOILER_L.match(fold) or _DATEISH_L.match(fold):
@@ -403,6 +432,12 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
     ):
         return True
     if _TAGLINE.match(text):
+        return True
+    if n_words <= 8 and _BYLINE.match(low):
+        return True
+    if n_words <= 4 and _SITE_NAME.match(low):
+        return True
+    if _tag_run(text, n_words):
         return True
     # Tag-cloud / caption shaped: one or two words, no sentence punctuation.
     return n_words <= 2 and text[-1:] not in ".!?…:;," and not text[:1].isdigit()
