@@ -11,7 +11,6 @@ import pytest
 
 from streams.text.split import SplitResult, split_html, split_text
 
-
 # Known gaps of the current model (issue 8 is not closed by it: leave-sites-out lead F1 0.93,
 # teaser F1 0.96): a short story followed by unrelated ledes sometimes takes the first lede in,
 # or is cut after its first paragraph. strict: the test fails once the gap is closed, so the

@@ -1,5 +1,6 @@
-"""Split a scraped news item into title, lead (the story itself), teasers (ledes of OTHER
-stories) and boilerplate.
+"""The splitter's hand rules: uk/ru/en lexicon and patterns, paragraph facts (memoised), the
+roles rules fix, and today's hand-weighted one-cut search (``HandScorer`` in ``model.py`` is
+these rules alone; the trained model starts from their output and facts).
 
 Scraped items look like: optional headline, the story's paragraphs (sometimes with an inline
 "Читайте також ..." line), then a block of teasers of unrelated - or only broadly related -
