@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import islice
 
 from streams.text.html import Block
 
@@ -28,6 +29,14 @@ SHORT_WORDS = 10  # lines up to this many words also give their words as feature
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 _DATE_NUM = re.compile(r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b(?:19|20)\d{2}\b")
 _HANDLE = re.compile(r"(?:^|\s)@\w+|https?://|www\.|\.(?:com|ua|ru|net|org)\b")
+_HANDLE_WORDS = ("@", "http", "www.", ".com", ".ua", ".ru", ".net", ".org")
+_DIGIT = re.compile(r"\d")
+# The literals of rules._END_OF_ARTICLE_L: one of them must occur for it to match.
+_END_WORDS = (
+    "коментар", "комментар", "comment", "поділит", "поделит", "share", "джерело", "источник",
+    "source", "теги", "tags", "telegram", "телеграм", "viber", "facebook", "підпис", "подпис",
+    "subscribe", "відповідь", "reply",
+)  # fmt: skip
 
 
 def _shared(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
@@ -35,7 +44,9 @@ def _shared(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
         return 0.0
     if len(a) > len(b):
         a, b = b, a
-    return sum(w for s, w in a.items() if s in b)
+    if a.keys().isdisjoint(b.keys()):
+        return 0.0
+    return sum(w for s, w in a.items() if s in b)  # dict order: the same sum every run
 
 
 def _pattern_feats(f: R._Feat, out: Feats) -> None:
@@ -64,12 +75,16 @@ def _pattern_feats(f: R._Feat, out: Feats) -> None:
         out.append(("p:marker_only", 1.0))
     elif f.marker_prefix_end() >= 0:
         out.append(("p:marker_prefix", 1.0))
-    if R._END_OF_ARTICLE_L.search(fold):
+    if R._has_any(fold, _END_WORDS) and R._END_OF_ARTICLE_L.search(fold):
         out.append(("p:end_of_article", 1.0))
 
 
 def _words_feats(f: R._Feat, words: int, out: Feats) -> None:
-    toks = _TOKEN.findall(f.low)
+    if words <= SHORT_WORDS:
+        toks = _TOKEN.findall(f.low)
+    else:  # only the opening two words are used: stop scanning there
+        it = _TOKEN.finditer(f.low)
+        toks = [m.group() for m in islice(it, 2)]
     if toks:
         out.append(("fw:" + toks[0], 1.0))
         if len(toks) > 1:
@@ -78,11 +93,13 @@ def _words_feats(f: R._Feat, words: int, out: Feats) -> None:
         for t in dict.fromkeys(toks):
             out.append(("w:" + ("#" if t.isdigit() else t), 1.0))
     text = f.text
-    if _TIME.search(text):
-        out.append(("p:time", 1.0))
-    if _DATE_NUM.search(text):
-        out.append(("p:datenum", 1.0))
-    if _HANDLE.search(f.low):
+    # Cheap necessary conditions first (unanchored searches over a paragraph cost).
+    if _DIGIT.search(text) is not None:
+        if _TIME.search(text):
+            out.append(("p:time", 1.0))
+        if _DATE_NUM.search(text):
+            out.append(("p:datenum", 1.0))
+    if R._has_any(f.low, _HANDLE_WORDS) and _HANDLE.search(f.low):
         out.append(("p:handle", 1.0))
 
 
