@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint bench eval clean venv chaos soak
+.PHONY: run test unit integration lint bench eval train-split clean venv chaos soak
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval
+
+## train-split: refit the splitter's role model (streams/text/split/model.json) on all labels
+train-split: $(STAMP)
+	$(BIN)/python -m bench.train_split
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core_speed
