@@ -576,10 +576,6 @@ def test_property_arbitrary_text_never_raises(text: str) -> None:
 # --- the wiring (done at merge time) -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="split() dispatches whole pages to split_page once wired at merge; then drop this mark",
-)
 def test_split_and_split_item_dispatch_whole_pages() -> None:
     from streams.text.split import split
     from streams.text.units import split_item

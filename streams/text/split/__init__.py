@@ -66,9 +66,17 @@ def split_html(html: str, *, scorer: Scorer | None = None) -> SplitResult:
 def split(
     text: str | None = None, *, html: str | None = None, scorer: Scorer | None = None
 ) -> SplitResult:
-    """Split either plain `text` or `html` (exactly one of them must be given)."""
+    """Split either plain `text` or `html` (exactly one of them must be given).
+
+    A whole HTML page (``<html>``/``<body>``, as a browser fetches it) goes to the page
+    extractor (``streams.text.page``), which finds the article region first.
+    """
     if (text is None) == (html is None):
         raise ValueError("pass exactly one of text= or html=")
     if text is not None:
         return split_text(text, scorer=scorer)
+    from streams.text.page import is_whole_page, split_page  # local: page.py imports this
+
+    if is_whole_page(html or ""):
+        return split_page(html or "")
     return split_html(html or "", scorer=scorer)
