@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint bench eval clean venv
+.PHONY: run test unit integration lint bench eval clean venv train-topics
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval
+
+## train-topics: refit the theme classifier (streams/text/topics_model.json) from the labelled excerpts
+train-topics: $(STAMP)
+	$(BIN)/python -m bench.train_topics
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core_speed
