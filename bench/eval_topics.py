@@ -99,6 +99,9 @@ def _table(base: Mapping[str, Any], clf: Mapping[str, Any]) -> None:
     print(f"  {'theme':<11} {'sup':>4}   {'keywords P/R/F1':<20} {'classifier P/R/F1':<20}")
     for t in THEMES:
         b, c = base["per_tag"][t], clf["per_tag"][t]
+        if not b["support"] and not b["fp"] and not c["fp"]:
+            print(f"  {t:<11} {0:4d}   (no text of this theme here, none predicted)")
+            continue
         print(
             f"  {t:<11} {b['support']:4d}   {b['precision']:.2f} {b['recall']:.2f} {b['f1']:.2f}"
             f"       {c['precision']:.2f} {c['recall']:.2f} {c['f1']:.2f}"

@@ -158,3 +158,21 @@ def test_non_strings_and_empty() -> None:
     assert classify("   \n\t ") == []
     assert classify(None) == []  # type: ignore[arg-type]
     assert tag(None) == []  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["матч", "гол", "санкції", "ракета", "погода", "вибори", "газ", "\n", "the", "м'яч"]
+        ),
+        max_size=60,
+    ).map(" ".join),
+    st.lists(st.sampled_from(THEME_TAGS), max_size=3, unique=True),
+)
+def test_packed_scores_equal_the_plain_dot_product(text: str, kw: list[str]) -> None:
+    m = default_model()
+    fast = m.scores(text, kw)
+    slow = m.reference_scores(text, kw)
+    assert fast == pytest.approx(slow, abs=1e-9)
+    assert classify(text, kw) == classify(text, kw)  # the memo answers the same
