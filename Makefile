@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint bench eval train-split clean venv chaos soak
+.PHONY: run test unit integration lint bench eval train-split train-topics clean venv chaos soak
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ eval: $(STAMP)
 ## train-split: refit the splitter's role model (streams/text/split/model.json) on all labels
 train-split: $(STAMP)
 	$(BIN)/python -m bench.train_split
+
+## train-topics: refit the theme classifier (streams/text/topics_model.json) from the labelled excerpts
+train-topics: $(STAMP)
+	$(BIN)/python -m bench.train_topics
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core_speed

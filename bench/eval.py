@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench import eval_dedup, eval_pages, eval_split, eval_tags
+from bench import eval_dedup, eval_pages, eval_split, eval_tags, eval_topics
 from bench.corpus import ROOT, SharedMissing, shared_dir
 
 RESULTS = ROOT / "bench" / "results"
@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         _section("tags (18 entity tags)")
         eval_tags.main(["--json", str(RESULTS / "eval-tags.json")])
         out["tags"] = json.loads((RESULTS / "eval-tags.json").read_text())
+        _section("topic tags (10 themes): keywords vs classifier, leave-sites-out and dev")
+        eval_topics.main(["--json", str(RESULTS / "topics.json")])
+        out["topics"] = json.loads((RESULTS / "topics.json").read_text())
         _section("dedup (Deduplicator on signatures)")
         eval_dedup.main(["--json", str(RESULTS / "eval-dedup.json")])
         out["dedup"] = json.loads((RESULTS / "eval-dedup.json").read_text())

@@ -29,10 +29,13 @@ from dataclasses import dataclass, field
 from encodings.cp1251 import decoding_table as _CP_DECODE
 from encodings.cp1251 import encoding_table as _CP_ENCODE
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 import yaml
+
+if TYPE_CHECKING:
+    from streams.text.topics import TopicModel
 
 __all__ = [
     "ENTITY_TAGS",
@@ -846,9 +849,26 @@ ENTITY_TAGS: tuple[str, ...] = _ids("entity")
 THEME_TAGS: tuple[str, ...] = _ids("theme")
 
 
+_ENTITY_SET = frozenset(ENTITY_TAGS)
+
+
 def tag(text: str) -> list[str]:
-    """Entity + theme tags of text, in taxonomy order."""
-    return default_tagger()._tags(text, False)
+    """Entity + theme tags of text, in taxonomy order.
+
+    Entity tags come from the automaton; theme tags from the classifier in topics.py, which
+    takes the automaton's keyword themes (the same scan) as features. ``Tagger.tag`` is the
+    keyword tagger alone, kept as the baseline bench/eval_topics.py measures against.
+    """
+    found = default_tagger()._tags(text, False)
+    ents = [t for t in found if t in _ENTITY_SET]
+    return ents + _topic_model().classify(text, [t for t in found if t not in _ENTITY_SET])
+
+
+@functools.cache
+def _topic_model() -> TopicModel:
+    from streams.text.topics import default_model  # topics imports this module
+
+    return default_model()
 
 
 def tag_entities(text: str) -> list[str]:

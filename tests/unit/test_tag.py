@@ -375,7 +375,7 @@ def test_non_string_and_empty_input() -> None:
 
 
 def _full_path(text: str) -> list[str]:
-    """tag() the slow way: every hit through _match, then cancelling and scoring."""
+    """Tagger.tag() the slow way: every hit through _match, then cancelling and scoring."""
     from streams.text import tag as tag_mod
 
     tg = default_tagger()
@@ -397,7 +397,7 @@ def test_cp1251_table_equals_slow_normalisation() -> None:
 @settings(max_examples=300, deadline=None)
 @given(_TEXTS)
 def test_fast_path_equals_full_match(text: str) -> None:
-    assert tag(text) == _full_path(text)
+    assert default_tagger().tag(text) == _full_path(text)
 
 
 def test_fast_path_equals_full_match_on_own_gold() -> None:
@@ -408,4 +408,4 @@ def test_fast_path_equals_full_match_on_own_gold() -> None:
         "Москва. " * 10 + "Москва заявила. Київ і Москва",
     ]
     for text in [r["text"] for r in load_rows(OWN_GOLD)] + extra:
-        assert tag(text) == _full_path(text), text
+        assert default_tagger().tag(text) == _full_path(text), text
