@@ -14,8 +14,9 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import orjson
 import xxhash
@@ -47,6 +48,7 @@ from streams.text.units import Unit, units_from_item
 from streams.times import parse_time
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UNITS_RECORD_BYTES = 512 * 1024
 """Units bound for one partition are packed into records of at most this size."""
@@ -134,6 +136,15 @@ class Runtime:
         self._locks: dict[tuple[int, int], asyncio.Lock] = {}
         self._partitions: dict[str, int] = {}
         self.exactly_once = p.settings.processing_guarantee == "exactly_once"
+        # The text core runs on one thread of its own: a batch of CPU work would otherwise
+        # hold the event loop, and every Kafka round trip of every stage would wait for it
+        # (measured: ~60 ms per produce acknowledgement on a busy worker). One thread keeps
+        # the core's caches single-threaded.
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="text-core")
+
+    async def cpu(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run CPU-bound ``fn(*args)`` on the text-core thread, keeping the loop free for I/O."""
+        return await asyncio.get_running_loop().run_in_executor(self._cpu, fn, *args)
 
     async def partitions(self, topic: str) -> int:
         n = self._partitions.get(topic)
@@ -216,20 +227,11 @@ class Runtime:
                             await self.outputs.drop(tp.partition)
 
     # -- hops --------------------------------------------------------------------------------
-    async def unit_records(self, stage: int, units: Iterable[Unit]) -> list[Record]:
+    async def unit_records(self, stage: int, units: Sequence[Unit]) -> list[Record]:
         """Units bound for ``stage``, packed per target partition (one record each, chunked)."""
         topic = topics.units_topic(self.settings.app_id, stage)
         n = await self.partitions(topic)
-        by_partition: dict[int, list[bytes]] = defaultdict(list)
-        for unit in units:
-            key = unit.sig.keys[stage].encode()
-            by_partition[xxhash.xxh3_64_intdigest(key) % n].append(orjson.dumps(unit.to_json()))
-        out: list[Record] = []
-        for partition, encoded in sorted(by_partition.items()):
-            for chunk in _chunks(encoded, UNITS_RECORD_BYTES):
-                value = b"[" + b",".join(chunk) + b"]"
-                out.append(Record(topic, value, partition=partition))
-        return out
+        return await self.cpu(_pack_units, topic, n, stage, units)
 
     async def event_records(self, partition: int, units: Sequence[Unit]) -> list[Record]:
         """One record per event on ``news.events`` and one per tag topic it belongs to.
@@ -239,32 +241,11 @@ class Runtime:
         in one partition, and a transaction touches one partition per topic instead of all of
         them, which keeps commits cheap (transaction markers are written per partition).
         """
-        out: list[Record] = []
-        known = set(self.p.tag_ids)
-        now = time.time()
-        n_events = await self.partitions(topics.EVENTS)
-        for unit in units:
-            event = build_event(unit)
-            data = encode(event)
-            key = event["event_id"].encode()
-            out.append(
-                Record(
-                    topics.EVENTS, data, key=key, partition=partition % n_events, headers=HEADERS
-                )
-            )
-            for tag_id in event["tags"]:
-                if tag_id in known:
-                    topic = topics.tag_topic(tag_id)
-                    n = await self.partitions(topic)
-                    out.append(
-                        Record(topic, data, key=key, partition=partition % n, headers=HEADERS)
-                    )
-                    TAG_EVENTS.labels(tag_id).inc()
-            EVENTS.labels(unit.kind).inc()
-            fetched = parse_time(unit.fetched_at)
-            if fetched is not None:
-                EVENT_LATENCY_SECONDS.observe(max(0.0, now - fetched.timestamp()))
-        return out
+        counts = {t: await self.partitions(t) for t in self._event_topics()}
+        return await self.cpu(_build_events, partition, units, counts, set(self.p.tag_ids))
+
+    def _event_topics(self) -> list[str]:
+        return [topics.EVENTS, *(topics.tag_topic(t) for t in self.p.tag_ids)]
 
     async def run_stage(self, stage: int, partition: int, units: list[Unit]) -> None:
         """Decide one partition's batch, commit its outputs and state, then apply the state."""
@@ -321,6 +302,87 @@ def _chunks(encoded: list[bytes], limit: int) -> Iterable[list[bytes]]:
         yield chunk
 
 
+def _pack_units(topic: str, n: int, stage: int, units: Sequence[Unit]) -> list[Record]:
+    by_partition: dict[int, list[bytes]] = defaultdict(list)
+    for unit in units:
+        key = unit.sig.keys[stage].encode()
+        by_partition[xxhash.xxh3_64_intdigest(key) % n].append(orjson.dumps(unit.to_json()))
+    out: list[Record] = []
+    for partition, encoded in sorted(by_partition.items()):
+        for chunk in _chunks(encoded, UNITS_RECORD_BYTES):
+            value = b"[" + b",".join(chunk) + b"]"
+            out.append(Record(topic, value, partition=partition))
+    return out
+
+
+def _build_events(
+    partition: int, units: Sequence[Unit], counts: dict[str, int], known: set[str]
+) -> list[Record]:
+    out: list[Record] = []
+    now = time.time()
+    for unit in units:
+        event = build_event(unit)
+        data = encode(event)
+        key = event["event_id"].encode()
+        n = counts[topics.EVENTS]
+        out.append(Record(topics.EVENTS, data, key=key, partition=partition % n, headers=HEADERS))
+        for tag_id in event["tags"]:
+            if tag_id in known:
+                topic = topics.tag_topic(tag_id)
+                out.append(
+                    Record(
+                        topic, data, key=key, partition=partition % counts[topic], headers=HEADERS
+                    )
+                )
+                TAG_EVENTS.labels(tag_id).inc()
+        EVENTS.labels(unit.kind).inc()
+        fetched = parse_time(unit.fetched_at)
+        if fetched is not None:
+            EVENT_LATENCY_SECONDS.observe(max(0.0, now - fetched.timestamp()))
+    return out
+
+
+def _split_batch(
+    batch: Sequence[Any], recent: RecentExact, limit: int
+) -> tuple[list[Record], list[Unit]]:
+    """The text core over one batch of raw records: (dead letters, units to forward)."""
+    dead: list[Record] = []
+    forward: list[Unit] = []
+    for event in batch:
+        msg = event.message
+        elements = records.decode_many(event.value)
+        single = len(elements) == 1
+        for index, (element, item) in enumerate(elements):
+            RAW_CONSUMED.inc()
+            if isinstance(item, records.InvalidRecord):
+                dead.append(_dead(msg, element, str(item), item.code, single, index))
+                continue
+            started = time.perf_counter()
+            try:
+                units = units_from_item(dict(item))
+            except Exception as exc:  # a core bug on odd input must not stop the stream
+                log.exception("split failed for item %s", item.get("item_id"))
+                reason = f"processing failed: {type(exc).__name__}: {exc}"
+                dead.append(_dead(msg, item, reason, "processing", single, index))
+                continue
+            PROCESS_SECONDS.observe(time.perf_counter() - started)
+            big = max((len(orjson.dumps(u.to_json())) for u in units), default=0)
+            if big > limit // 2:
+                reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
+                dead.append(_dead(msg, item, reason, "too_large", single, index))
+                continue
+            for unit in units:
+                UNITS.labels(unit.kind).inc()
+                if recent.seen(unit.sig.exact, unit.ts):
+                    DUPLICATES.labels("local").inc()
+                    continue
+                forward.append(unit)
+    # Earliest publication first: within a batch, arrival order across partitions is arbitrary,
+    # and the first of two near-duplicates to be decided is the one that is kept.
+    forward.sort(key=lambda u: u.ts)
+    return dead, forward
+
+
 def _register_split(p: Pipeline, rt: Runtime) -> None:
     s = p.settings
     limit = s.max_record_bytes
@@ -330,37 +392,7 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
         async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
             BATCH_SIZE.labels("split").observe(len(batch))
             t0 = time.perf_counter()
-            dead: list[Record] = []
-            forward: list[Unit] = []
-            for event in batch:
-                msg = event.message
-                elements = records.decode_many(event.value)
-                single = len(elements) == 1
-                for index, (element, item) in enumerate(elements):
-                    RAW_CONSUMED.inc()
-                    if isinstance(item, records.InvalidRecord):
-                        dead.append(_dead(msg, element, str(item), item.code, single, index))
-                        continue
-                    started = time.perf_counter()
-                    try:
-                        units = units_from_item(dict(item))
-                    except Exception as exc:  # a core bug on odd input must not stop the stream
-                        log.exception("split failed for item %s", item.get("item_id"))
-                        reason = f"processing failed: {type(exc).__name__}: {exc}"
-                        dead.append(_dead(msg, item, reason, "processing", single, index))
-                        continue
-                    PROCESS_SECONDS.observe(time.perf_counter() - started)
-                    big = max((len(orjson.dumps(u.to_json())) for u in units), default=0)
-                    if big > limit // 2:
-                        reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
-                        dead.append(_dead(msg, item, reason, "too_large", single, index))
-                        continue
-                    for unit in units:
-                        UNITS.labels(unit.kind).inc()
-                        if rt.recent.seen(unit.sig.exact, unit.ts):
-                            DUPLICATES.labels("local").inc()
-                            continue
-                        forward.append(unit)
+            dead, forward = await rt.cpu(_split_batch, batch, rt.recent, limit)
             out = [*dead, *await rt.unit_records(0, forward)]
             t1 = time.perf_counter()
             await rt.outputs.send(out)
@@ -386,6 +418,8 @@ def _register_stage(p: Pipeline, rt: Runtime, stage: int) -> None:
             for event in batch:
                 part = by_partition[event.message.partition]
                 part.extend(Unit.from_json(u) for u in orjson.loads(event.value))
+            for units in by_partition.values():
+                units.sort(key=lambda u: u.ts)  # earliest publication decided first (stable)
             BATCH_SIZE.labels(f"s{stage}").observe(sum(len(v) for v in by_partition.values()))
             await asyncio.gather(
                 *(rt.run_stage(stage, part, units) for part, units in by_partition.items())
