@@ -66,11 +66,18 @@ class FetchHTTPStatus(FetchError):
 
     reason = "http_status"
 
-    def __init__(self, url: str, status: int, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        status: int,
+        retry_after_s: float | None = None,
+        permanent_url: str | None = None,
+    ) -> None:
         hint = f", retry after {retry_after_s:.0f}s" if retry_after_s is not None else ""
         super().__init__(url, f"HTTP {status}{hint}")
         self.status = status
         self.retry_after_s = retry_after_s
+        self.permanent_url = permanent_url
 
 
 class FetchDNSError(FetchError):
@@ -117,6 +124,9 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
+    permanent_url: str | None = None
+    """Where a chain of permanent redirects (301/308) from the requested URL ends, if any:
+    the URL to store. A temporary redirect (302/303/307) anywhere in the chain stops it."""
 
     @property
     def validators(self) -> Validators:
@@ -177,14 +187,20 @@ class Fetcher:
             if validators.last_modified:
                 headers["If-Modified-Since"] = validators.last_modified
         current = url
+        permanent: str | None = None
+        still_permanent = True
         for _hop in range(MAX_REDIRECTS + 1):
             await self._guard(current)
             try:
                 async with self._client.stream("GET", current, headers=headers) as response:
                     if response.has_redirect_location:
                         current = urljoin(current, response.headers["location"])
+                        if still_permanent and response.status_code in (301, 308):
+                            permanent = current
+                        else:
+                            still_permanent = False
                         continue
-                    return await self._result(current, response)
+                    return await self._result(current, response, permanent)
             except FetchError:
                 raise
             except httpx.TimeoutException as exc:
@@ -197,7 +213,9 @@ class Fetcher:
                 raise FetchProtocolError(current, f"{type(exc).__name__}: {exc}") from None
         raise FetchTooManyRedirects(url, f"more than {MAX_REDIRECTS} redirects")
 
-    async def _result(self, url: str, response: httpx.Response) -> FetchResult:
+    async def _result(
+        self, url: str, response: httpx.Response, permanent: str | None = None
+    ) -> FetchResult:
         status = response.status_code
         hdrs = {k.lower(): v for k, v in response.headers.items()}
         if status == 304:
@@ -209,10 +227,11 @@ class Fetcher:
                 etag=hdrs.get("etag"),
                 last_modified=hdrs.get("last-modified"),
                 not_modified=True,
+                permanent_url=permanent,
             )
         if not 200 <= status < 300:
             retry_after = parse_retry_after(hdrs.get("retry-after"), time.time())
-            raise FetchHTTPStatus(url, status, retry_after)
+            raise FetchHTTPStatus(url, status, retry_after, permanent)
         declared = hdrs.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchTooLarge(
@@ -242,6 +261,7 @@ class Fetcher:
             content_type=hdrs.get("content-type"),
             etag=hdrs.get("etag"),
             last_modified=hdrs.get("last-modified"),
+            permanent_url=permanent,
         )
 
     async def _guard(self, url: str) -> None:
