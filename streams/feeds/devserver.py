@@ -509,6 +509,7 @@ class FeedServer:
         return web.Response(body=body, headers={"Content-Type": "application/rss+xml"})
 
     async def _status(self, request: web.Request) -> web.Response:
+        self._count(request)
         code = int(request.match_info["code"])
         headers = {}
         if "retry_after" in request.query:
