@@ -42,16 +42,16 @@ async def server() -> AsyncIterator[FeedServer]:
 def setup(bootstrap: str, **extra: object) -> tuple[Settings, FeedTopics]:
     run = uid("p")
     names = FeedTopics(raw=f"test.{run}.raw", feeds=f"test.{run}.feeds", state=f"test.{run}.st")
-    settings = Settings(
-        bootstrap_servers=bootstrap,
-        app_id=f"test-{run}",
-        partitions=3,
-        allow_private_hosts=True,
-        metrics_port=0,
-        parse_processes=1,
-        fetch_timeout_s=5.0,
-        **extra,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "app_id": f"test-{run}",
+        "partitions": 3,
+        "allow_private_hosts": True,
+        "metrics_port": 0,
+        "parse_processes": 1,
+        "fetch_timeout_s": 5.0,
+    }
+    settings = Settings(**{**values, **extra})  # type: ignore[arg-type]
     return settings, names
 
 
