@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -56,6 +57,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (from /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
 def tree_cpu_s(root: int) -> float:
     """User + system CPU seconds of ``root`` and all its live descendants (from /proc)."""
     parents: dict[int, int] = {}
@@ -83,7 +94,15 @@ def scrape(port: int) -> dict[str, float]:
     """Sum the poller counters we report from one /metrics page."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30, trust_env=False).text
     sums: dict[str, float] = {"fetches": 0.0, "items": 0.0, "not_modified": 0.0, "errors": 0.0}
+    for name in ("news_feed_fetch_seconds", "news_feed_commit_seconds",
+                 "news_feed_schedule_delay_seconds"):  # fmt: skip
+        for part in ("sum", "count"):
+            sums[f"{name}_{part}"] = 0.0
     for line in text.splitlines():
+        head = line.split(" ", 1)[0]
+        if head in sums:
+            sums[head] += float(line.rsplit(" ", 1)[1])
+            continue
         if line.startswith("news_feed_fetches_total{"):
             value = float(line.rsplit(" ", 1)[1])
             sums["fetches"] += value
@@ -233,21 +252,29 @@ def main(argv: list[str] | None = None) -> None:
         ready_s = time.monotonic() - started
         time.sleep(args.warmup)
 
-        def snapshot() -> tuple[float, dict[str, float], float, float, float]:
-            sums = {"fetches": 0.0, "items": 0.0, "not_modified": 0.0, "errors": 0.0}
+        def snapshot() -> tuple[float, dict[str, float], float, float, float, float]:
+            sums: dict[str, float] = collections.defaultdict(float)
             for port in ports:
                 for key, value in scrape(port).items():
                     sums[key] += value
             cpu = sum(tree_cpu_s(p.pid) for p in pollers)
             assert server is not None
-            return time.monotonic(), sums, cpu, tree_cpu_s(broker_pid()), tree_cpu_s(server.pid)
+            main_cpu = sum(proc_cpu_s(p.pid) for p in pollers)
+            return (
+                time.monotonic(),
+                sums,
+                cpu,
+                main_cpu,
+                tree_cpu_s(broker_pid()),
+                tree_cpu_s(server.pid),
+            )
 
         def broker_pid() -> int:
             return int(broker.pid_file.read_text().strip())
 
-        t0, m0, c0, b0, s0 = snapshot()
+        t0, m0, c0, p0, b0, s0 = snapshot()
         time.sleep(args.seconds)
-        t1, m1, c1, b1, s1 = snapshot()
+        t1, m1, c1, p1, b1, s1 = snapshot()
         elapsed = t1 - t0
         fetches = (m1["fetches"] - m0["fetches"]) / elapsed
         result: dict[str, Any] = {
@@ -265,6 +292,22 @@ def main(argv: list[str] | None = None) -> None:
             "errors": m1["errors"] - m0["errors"],
             "items_per_s": round((m1["items"] - m0["items"]) / elapsed, 1),
             "poller_cpu_percent_of_core": round(100 * (c1 - c0) / elapsed, 1),
+            **{
+                f"mean_{name.removeprefix('news_feed_')}": round(
+                    (m1[f"{name}_sum"] - m0[f"{name}_sum"])
+                    / max(1.0, m1[f"{name}_count"] - m0[f"{name}_count"]),
+                    4,
+                )
+                for name in (
+                    "news_feed_fetch_seconds",
+                    "news_feed_commit_seconds",
+                    "news_feed_schedule_delay_seconds",
+                )
+            },
+            "poller_event_loop_cpu_percent_of_core": round(100 * (p1 - p0) / elapsed, 1),
+            "parse_processes_cpu_percent_of_core": round(
+                100 * ((c1 - c0) - (p1 - p0)) / elapsed, 1
+            ),
             "fetches_per_poller_cpu_s": round(fetches / max(1e-9, (c1 - c0) / elapsed), 1),
             "broker_cpu_percent_of_core": round(100 * (b1 - b0) / elapsed, 1),
             "server_cpu_percent_of_core": round(100 * (s1 - s0) / elapsed, 1),

@@ -77,3 +77,8 @@ FEED_FULLTEXT_FETCHES = Counter(
     "Article pages fetched for full text, by outcome.",
     ["outcome"],
 )
+FEED_COMMIT_SECONDS = Histogram(
+    "news_feed_commit_seconds",
+    "Time from handing a poll's items + state to the committer until the transaction committed.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

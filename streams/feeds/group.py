@@ -39,7 +39,7 @@ from streams.feeds.poller import Poller, PollOutcome, SendError
 from streams.feeds.registry import Feed, RegistryError, decode_feed, encode_feed
 from streams.feeds.state import FeedState
 from streams.kafka import client_kwargs
-from streams.metrics import FEED_STATE_COMMITS
+from streams.metrics import FEED_COMMIT_SECONDS, FEED_STATE_COMMITS
 from streams.records import RawItem, encode
 from streams.settings import Settings
 
@@ -307,8 +307,10 @@ class FeedGroup(ConsumerRebalanceListener):
         committer = self.committers.get(tracked.partition) if tracked else None
         if committer is None:
             raise SendError(f"feed {feed_id} is not owned by this poller any more")
+        started = time.perf_counter()
         try:
             await committer.commit(feed_id, state, items)
+            FEED_COMMIT_SECONDS.observe(time.perf_counter() - started)
         finally:
             if committer.fenced and self.committers.get(committer.partition) is committer:
                 self._drop([committer.partition])

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from streams import topics
-from streams.feeds.fetch import Fetcher, FetchError, FetchHTTPStatus, Validators
+from streams.feeds.fetch import Fetcher, FetchError, FetchHTTPStatus, FetchResult, Validators
 from streams.feeds.parse import ParseError, ParseResult
 from streams.feeds.parsepool import ParsePool
 from streams.feeds.registry import Feed
@@ -75,6 +75,10 @@ Commit = Callable[[str, FeedState, list[RawItem]], Awaitable[object]]
 """``await commit(feed_id, state, items)``: items and state durable together, or raise."""
 Enrich = Callable[[Feed, list[RawItem]], Awaitable[list[RawItem]]]
 """Full text: replace summary-only items by their article page (see ``fulltext``)."""
+
+
+COMMIT_OVERLAP = 4
+"""Polls in flight per fetch slot (the rest wait for their Kafka transaction)."""
 
 
 class SendError(Exception):
@@ -255,7 +259,8 @@ class Poller:
 
     async def run(self) -> None:
         """Poll each feed whenever it is due, until cancelled."""
-        workers = max(1, self.settings.fetch_concurrency)
+        # More polls in flight than fetches: a poll waiting for its commit holds no fetch slot.
+        workers = max(1, self.settings.fetch_concurrency) * COMMIT_OVERLAP
         queue: asyncio.Queue[tuple[Tracked, float]] = asyncio.Queue(maxsize=workers)
         tasks = [asyncio.create_task(self._worker(queue)) for _ in range(workers)]
         try:
@@ -284,16 +289,16 @@ class Poller:
             if self.states.get(t.feed.id) is not t:
                 t.busy = False
                 continue
-            FEED_SCHEDULE_DELAY_SECONDS.observe(max(0.0, self.clock() - due))
+            if due > 0:  # 0: never polled (or just resumed), not a scheduled time
+                FEED_SCHEDULE_DELAY_SECONDS.observe(max(0.0, self.clock() - due))
             await self.poll(t)
 
     async def poll(self, t: Tracked) -> PollOutcome:
         """Fetch, parse and commit one feed; update its schedule, metrics and log."""
         t.busy = True
         try:
-            async with self._semaphore:
-                before = t.state
-                outcome, state, committed = await self._poll(t, before)
+            before = t.state
+            outcome, state, committed = await self._poll(t, before)
             old_label = t.label
             if t.state is not before:  # the registry changed the feed meanwhile: keep that
                 state = state.evolve(reset_token=t.state.reset_token)
@@ -324,12 +329,13 @@ class Poller:
         error: str | None = None
         changes: dict[str, object] = {}
         try:
-            result = await self.fetcher.fetch(url, Validators(st.etag, st.last_modified))
+            async with self._semaphore:  # fetch + parse; the commit below is not limited here
+                result, parsed = await self._fetch_parse(feed, url, st)
             code = result.status
             if result.permanent_url and result.permanent_url != url:
                 changes.update(url=result.permanent_url, origin_url=feed.url)
             FEED_BYTES.inc(len(result.body))
-            if result.not_modified:
+            if parsed is None:
                 label = "not_modified"
                 ttl_s = None
                 changes.update(
@@ -337,10 +343,6 @@ class Poller:
                     last_modified=result.last_modified or st.last_modified,
                 )
             else:
-                parsed = await self.parser.parse(
-                    feed.id, result.body, headers=result.headers, url=result.url,
-                    fetched_at=now_iso(),
-                )  # fmt: skip
                 label, ttl_s = "ok", parsed.ttl_s
                 fresh, seen_mem = self._fresh(st, parsed)
                 new, seen, skipped = len(fresh), len(parsed.items) - len(fresh), parsed.skipped
@@ -412,6 +414,17 @@ class Poller:
         )
         _log(outcome, state.errors)
         return outcome, state, committed
+
+    async def _fetch_parse(
+        self, feed: Feed, url: str, st: FeedState
+    ) -> tuple[FetchResult, ParseResult | None]:
+        result = await self.fetcher.fetch(url, Validators(st.etag, st.last_modified))
+        if result.not_modified:
+            return result, None
+        parsed = await self.parser.parse(
+            feed.id, result.body, headers=result.headers, url=result.url, fetched_at=now_iso()
+        )
+        return result, parsed
 
     def _fresh(self, st: FeedState, parsed: ParseResult) -> tuple[list[RawItem], object]:
         """New or edited items of a parse (each once), and the updated seen memory."""

@@ -120,7 +120,9 @@ class FeedState:
         return replace(self, **changes)
 
     def durable_view(self) -> tuple[Any, ...]:
-        """The fields whose change must be written (next_at alone is not worth a write)."""
+        """The fields whose change must be written. A poll that changes none of them (a 304
+        of a healthy feed: the common case) writes nothing; the outcome, poll time and next
+        due time on record are then those of the last write."""
         return (
             self.url,
             self.origin_url,
@@ -128,8 +130,6 @@ class FeedState:
             self.last_modified,
             self.errors,
             self.status,
-            self.last_outcome,
-            self.last_code,
             self.floor_s,
             self.reset_token,
         )
