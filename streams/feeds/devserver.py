@@ -307,6 +307,8 @@ class FeedServer:
         """(time, path, User-Agent) of every feed request (who polled what, when)."""
         self._big: dict[int, bytes] = {}
         self._bench_rounds: dict[int, int] = {}
+        self.robots_txt: str | None = "User-agent: *\nDisallow: /articles/private\n"
+        """Served at /robots.txt (None: 404)."""
         self._feeds: dict[str, _Feed] = {}
         self._runner: web.AppRunner | None = None
         self._bomb: bytes | None = None
@@ -332,6 +334,8 @@ class FeedServer:
         app.router.add_get("/test/empty", self._empty)
         app.router.add_get("/test/big", self._big_feed)
         app.router.add_get("/bench/{i}", self._bench)
+        app.router.add_get("/robots.txt", self._robots)
+        app.router.add_get("/articles/{slug:.+}", self._article)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -568,6 +572,26 @@ class FeedServer:
             body=body, headers={"ETag": f'"bench-{i}-{round_}"' if i % 10 == 0 else f'"bench-{i}"'},
             content_type="application/rss+xml",
         )  # fmt: skip
+
+    async def _robots(self, request: web.Request) -> web.Response:
+        self._count(request)
+        if self.robots_txt is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=self.robots_txt, content_type="text/plain")
+
+    async def _article(self, request: web.Request) -> web.Response:
+        """A whole article page (for full text): lead, body, a teaser block, boilerplate."""
+        self._count(request)
+        slug = html.escape(request.match_info["slug"])
+        page = (
+            f"<!doctype html><html><head><title>{slug}</title></head><body>"
+            f"<nav><a href='/'>Home</a> | <a href='/news'>News</a></nav><article>"
+            f"<h1>Article {slug}</h1><p>The full text of article {slug} begins here.</p>"
+            f"<p>It goes on with details that the feed's summary left out.</p></article>"
+            f"<aside><h3>Read also</h3><ul><li>Another story</li></ul></aside>"
+            f"<footer>© news-streams dev server</footer></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     async def _redirect(self, request: web.Request) -> web.Response:
         n = int(request.match_info["n"])

@@ -6,6 +6,7 @@ Kafka-backed durability, restarts and scale-out are in ``test_poller_kafka.py``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
 import time
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from streams.feeds.devserver import FeedServer
-from streams.feeds.poller import Poller
+from streams.feeds.poller import Poller, PollOutcome, Tracked
 from streams.feeds.registry import Feed
 from streams.feeds.state import ACTIVE, DISABLED, FAILING, FeedState
 from streams.records import RawItem
@@ -188,7 +189,7 @@ async def test_healthy_feeds_keep_their_schedule_while_a_9mb_feed_is_parsed() ->
             starts: dict[str, list[float]] = {}
             real_poll = p.poll
 
-            async def timed(t):  # type: ignore[no-untyped-def]
+            async def timed(t: Tracked) -> PollOutcome:
                 starts.setdefault(t.feed.id, []).append(time.monotonic())
                 return await real_poll(t)
 
@@ -205,7 +206,49 @@ async def test_healthy_feeds_keep_their_schedule_while_a_9mb_feed_is_parsed() ->
         assert sum(1 for i in store.items if i["feed"] == "big") == 9500
         for i in range(6):
             times = starts[f"ok-{i}"]
-            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(times)]
             assert len(times) >= 6, times
             # interval + 5 % jitter + the fetch itself; no multi-second stalls
             assert max(gaps) < interval * 1.05 + 0.35, gaps
+
+
+async def test_full_text_fetches_articles_politely_and_honours_robots(
+    server: FeedServer,
+) -> None:
+    from streams.feeds.devserver import DevItem
+    from streams.feeds.fetch import Fetcher
+    from streams.feeds.fulltext import FullText
+
+    name = uid("summaries")
+    slugs = [f"{name}-{i}" for i in range(3)]
+    items = [
+        DevItem(f"{s}-guid", f"Title {s}", server.url(f"articles/{s}"), make_items(name, 1)[0]
+                .published, f"Short summary of {s}.")
+        for s in slugs
+    ]  # fmt: skip
+    private = DevItem("p-guid", "Private", server.url("articles/private/1"),
+                      items[0].published, "Short private summary.")  # fmt: skip
+    long_one = DevItem("l-guid", "Long", server.url(f"articles/{name}-long"),
+                       items[0].published, "A long enough text. " * 40)  # fmt: skip
+    server.add_feed(name, [*items, private, long_one])
+    settings = replace(
+        SETTINGS, full_text_host_concurrency=1, full_text_host_delay_s=0.2, full_text="auto"
+    )
+    store = Store()
+    async with Fetcher(settings) as fetcher:
+        fulltext = FullText(settings, fetcher)
+        feed = Feed(name, server.feed_url(name))
+        async with Poller(settings, [feed], commit=store, enrich=fulltext.enrich) as p:
+            (o,) = await p.poll_once()
+    assert o.new == 5
+    by_title = {i["title"]: i for i in store.items}
+    for s in slugs:
+        assert by_title[f"Title {s}"]["content_type"] == "text/html"
+        assert f"The full text of article {s}" in by_title[f"Title {s}"]["content"]
+    assert by_title["Private"]["content"] == "Short private summary."  # robots.txt: disallowed
+    assert by_title["Long"]["content"].startswith("A long enough text.")  # not a summary
+    assert server.requests.get(f"/articles/{name}-long", 0) == 0
+    assert server.requests.get("/articles/private/1", 0) == 0
+    times = sorted(t for t, path, _ in server.log if path.startswith(f"/articles/{name}-"))
+    assert len(times) == 3
+    assert all(b - a >= 0.19 for a, b in itertools.pairwise(times)), times
