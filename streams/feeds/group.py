@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
@@ -185,13 +185,30 @@ async def write_feeds(
 async def bootstrap_registry(
     settings: Settings, feeds: Sequence[Feed], names: FeedTopics = DEFAULT_TOPICS
 ) -> list[str]:
-    """Add the feeds of the YAML file the registry has never seen (removed ones stay removed)."""
+    """Bring the registry in line with the feeds file; return the ids written.
+
+    A feed the registry has never seen is added; one whose URL, interval, full-text or schedule
+    changed in the file is updated (keeping a ``feeds pause`` made at runtime); a feed removed
+    with ``feeds remove`` stays removed (logged) until re-added by command.
+    """
     known, _ = await read_registry(settings, names)
-    missing = [f for f in feeds if f.id not in known]
-    if missing:
-        await write_feeds(settings, [(f.id, encode_feed(f)) for f in missing], names)
-        log.info("registry: added %d feed(s) from the feeds file", len(missing))
-    return [f.id for f in missing]
+    writes: list[Feed] = []
+    for feed in feeds:
+        if feed.id not in known:
+            writes.append(feed)
+            continue
+        current = known[feed.id][1]
+        if current is None:
+            log.info("registry: feed %s was removed by command; the feeds file does not re-add it",
+                     feed.id)  # fmt: skip
+            continue
+        wanted = replace(feed, enabled=current.enabled, token=current.token)
+        if wanted != current:
+            writes.append(wanted)
+    if writes:
+        await write_feeds(settings, [(f.id, encode_feed(f)) for f in writes], names)
+        log.info("registry: %d feed(s) added or updated from the feeds file", len(writes))
+    return [f.id for f in writes]
 
 
 class PartitionCommitter:

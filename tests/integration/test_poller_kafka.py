@@ -24,7 +24,13 @@ from aiokafka.structs import TopicPartition
 
 from streams.feeds import commands
 from streams.feeds.devserver import FeedServer
-from streams.feeds.group import FeedTopics, ensure_topics, run_group, write_feeds
+from streams.feeds.group import (
+    FeedTopics,
+    bootstrap_registry,
+    ensure_topics,
+    run_group,
+    write_feeds,
+)
 from streams.feeds.registry import Feed, encode_feed
 from streams.feeds.state import ACTIVE, DISABLED
 from streams.settings import Settings
@@ -133,6 +139,15 @@ async def test_restart_resumes_from_kafka_state_and_produces_nothing_twice(
     assert rows[huge]["seen_items"] == 10_001
     assert rows[bad]["errors"] == 3 and "entity" in str(rows[bad]["last_error"])
     assert "gone" in commands.table(list(rows.values()))
+
+    # The feeds file bootstraps the registry: unchanged feeds are not rewritten, a changed
+    # one is updated, a feed removed by command is not re-added.
+    assert await bootstrap_registry(settings, feeds, names) == []
+    await commands.remove(settings, bad, names=names)
+    changed = [replace(feeds[0], interval_s=42.0), *feeds[1:]]
+    assert await bootstrap_registry(settings, changed, names) == [huge]
+    rows = {r["id"]: r for r in await commands.rows(settings, names)}
+    assert rows[huge]["interval_s"] == 42.0 and bad not in rows
 
 
 async def test_feeds_commands_take_effect_on_a_running_poller(
