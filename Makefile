@@ -38,6 +38,7 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.core_speed
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.poller
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
