@@ -545,7 +545,7 @@ class FeedServer:
         return web.Response(body=b"", content_type="application/rss+xml")
 
     async def _big_feed(self, request: web.Request) -> web.Response:
-        """``items`` items of ~1 KB (9,500 ≈ 9 MB), rendered once, always 200, uncompressed."""
+        """``items`` items of ~1 KB (9,500 ≈ 9 MB), always 200, uncompressed, never the same."""
         self._count(request)
         n = int(request.query.get("items", "9500"))
         if n not in self._big:
@@ -556,7 +556,9 @@ class FeedServer:
                 for i in range(n)
             ]  # fmt: skip
             self._big[n] = render_rss("big", "https://dev.invalid/big", items).encode()
-        return web.Response(body=self._big[n], content_type="application/rss+xml")
+        # A different body every time (like a changing lastBuildDate): parsed on every poll.
+        body = self._big[n] + f"<!-- {time.time()} -->".encode()
+        return web.Response(body=body, content_type="application/rss+xml")
 
     async def _bench(self, request: web.Request) -> web.Response:
         """Feed ``i``: i % 10 == 0 → 200 with 30 new items per request; else 304 when asked."""

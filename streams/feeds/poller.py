@@ -29,6 +29,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+import xxhash
+
 from streams import topics
 from streams.feeds.fetch import Fetcher, FetchError, FetchHTTPStatus, FetchResult, Validators
 from streams.feeds.parse import ParseError, ParseResult
@@ -336,8 +338,8 @@ class Poller:
                 changes.update(url=result.permanent_url, origin_url=feed.url)
             FEED_BYTES.inc(len(result.body))
             if parsed is None:
-                label = "not_modified"
-                ttl_s = None
+                label = "not_modified" if result.not_modified else "unchanged"
+                ttl_s = st.ttl_s
                 changes.update(
                     etag=result.etag or st.etag,
                     last_modified=result.last_modified or st.last_modified,
@@ -346,7 +348,13 @@ class Poller:
                 label, ttl_s = "ok", parsed.ttl_s
                 fresh, seen_mem = self._fresh(st, parsed)
                 new, seen, skipped = len(fresh), len(parsed.items) - len(fresh), parsed.skipped
-                changes.update(etag=result.etag, last_modified=result.last_modified, seen=seen_mem)
+                changes.update(
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    seen=seen_mem,
+                    ttl_s=ttl_s,
+                    body_hash=_body_hash(result.body),
+                )
                 if fresh:
                     arrivals = [*st.arrivals, (now, len(fresh))][-ARRIVALS_KEPT:]
                     changes["arrivals"] = arrivals
@@ -419,7 +427,7 @@ class Poller:
         self, feed: Feed, url: str, st: FeedState
     ) -> tuple[FetchResult, ParseResult | None]:
         result = await self.fetcher.fetch(url, Validators(st.etag, st.last_modified))
-        if result.not_modified:
+        if result.not_modified or (st.body_hash and _body_hash(result.body) == st.body_hash):
             return result, None
         parsed = await self.parser.parse(
             feed.id, result.body, headers=result.headers, url=result.url, fetched_at=now_iso()
@@ -515,6 +523,10 @@ class Poller:
             log.warning("feed=%s failing poll: %s", feed_id, after.last_error)
         elif before.errors > 0 and after.errors == 0:
             log.warning("feed=%s recovered after %d failed poll(s)", feed_id, before.errors)
+
+
+def _body_hash(body: bytes) -> str:
+    return xxhash.xxh3_64_hexdigest(body)
 
 
 def _commit_via(send: Send) -> Commit:

@@ -109,6 +109,11 @@ class FeedState:
     last_success_at: float | None = None
     floor_s: float = 0.0
     """Server-imposed minimum interval (``<ttl>``, max-age, Expires, Retry-After)."""
+    ttl_s: float | None = None
+    """The document's ``<ttl>`` as last parsed (a 304 has no document but the same ttl)."""
+    body_hash: str | None = None
+    """Digest of the last parsed body: a server without validators that sends the same bytes
+    again costs no parse (Miniflux does the same)."""
     reset_token: str | None = None
     """The registry's resume token this state has seen (a new one clears disabled/failing)."""
     arrivals: list[tuple[float, int]] = field(default_factory=list)
@@ -152,6 +157,8 @@ class FeedState:
                 "last_poll_at": self.last_poll_at,
                 "last_success_at": self.last_success_at,
                 "floor_s": self.floor_s,
+                "ttl_s": self.ttl_s,
+                "body_hash": self.body_hash,
                 "reset_token": self.reset_token,
                 "arrivals": self.arrivals,
                 "seen": self.seen.pack(),
@@ -176,6 +183,8 @@ class FeedState:
             last_poll_at=obj.get("last_poll_at"),
             last_success_at=obj.get("last_success_at"),
             floor_s=float(obj.get("floor_s") or 0.0),
+            ttl_s=obj.get("ttl_s"),
+            body_hash=obj.get("body_hash"),
             reset_token=obj.get("reset_token"),
             arrivals=[(float(t), int(n)) for t, n in obj.get("arrivals") or []],
             seen=SeenItems.unpack(obj.get("seen") or ""),

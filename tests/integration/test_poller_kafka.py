@@ -289,7 +289,9 @@ async def test_two_pollers_split_the_feeds_and_take_over_after_kill_9(
 
         took = await until(moved, 15, "poller-A's feeds moving to poller-B")
         assert took < 15
-        print(f"kill -9: {len(owned_by_a)} feed(s) of poller-A polled by poller-B after {took:.1f}s")
+        print(
+            f"kill -9: {len(owned_by_a)} feed(s) of poller-A polled by poller-B after {took:.1f}s"
+        )
         await asyncio.sleep(1.5)
         stop_adding.set()
         await adder
@@ -325,3 +327,33 @@ async def test_adaptive_schedule_through_the_registry(
     (o,) = await run_group(settings, [feed], names=names, once=True)
     # 3 new items this week → one poll per 7 days / 3, bounded to the maximum.
     assert o.new == 3 and 7200 * 0.94 < o.next_in_s < 7200 * 1.06
+
+
+def test_feeds_cli(kafka_bootstrap: str, server: FeedServer, tmp_path: Path) -> None:
+    """``news-streams feeds ...`` as a user types it (default topic names on the test broker)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
+    env.update(NEWS_BOOTSTRAP_SERVERS=kafka_bootstrap, NEWS_PARTITIONS="3", PYTHONPATH=str(ROOT))
+    feed_id = uid("cli")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "streams.cli", "feeds", *args],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    added = cli("add", server.feed_url("x"), "--id", feed_id, "--interval", "30", "--full-text")
+    assert added.returncode == 0, added.stderr
+    assert cli("pause", feed_id).returncode == 0
+    listed = cli("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {r["id"]: r for r in map(json.loads, listed.stdout.splitlines())}
+    assert rows[feed_id]["state"] == "paused" and rows[feed_id]["interval_s"] == 30.0
+    assert rows[feed_id]["full_text"] == "always"
+    assert feed_id in cli("list").stdout
+    assert cli("remove", feed_id).returncode == 0
+    assert feed_id not in cli("list").stdout
+    missing = cli("pause", feed_id)
+    assert missing.returncode == 2 and "no feed" in missing.stderr
+    assert cli("add").returncode == 2
+    bad = cli("add", "ftp://x.org/feed")
+    assert bad.returncode == 2 and "http(s)" in bad.stderr

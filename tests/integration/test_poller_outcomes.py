@@ -262,3 +262,14 @@ async def test_full_text_fetches_articles_politely_and_honours_robots(
     times = sorted(t for t, path, _ in server.log if path.startswith(f"/articles/{name}-"))
     assert len(times) == 3
     assert all(b - a >= 0.19 for a, b in itertools.pairwise(times)), times
+
+
+async def test_same_body_without_validators_is_not_parsed_again(server: FeedServer) -> None:
+    name = uid("novalidators")
+    store = Store()
+    async with Poller(SETTINGS, [Feed(name, server.url("test/cp1251"))], commit=store) as p:
+        (first,) = await p.poll_once()
+        (second,) = await p.poll_once()
+    assert (first.outcome, first.new) == ("ok", 2)
+    assert (second.outcome, second.new, second.seen) == ("unchanged", 0, 0)
+    assert len(store.items) == 2
