@@ -247,6 +247,10 @@ def _check(s: Settings) -> None:
         )
     if not 0 < s.poll_min_interval_s <= s.poll_max_interval_s:
         raise SettingsError("need 0 < NEWS_POLL_MIN_INTERVAL_S <= NEWS_POLL_MAX_INTERVAL_S")
+    if s.poll_failing_after < 1 or s.feed_seen_max < 1 or s.parse_processes < 0:
+        raise SettingsError(
+            "NEWS_POLL_FAILING_AFTER and NEWS_FEED_SEEN_MAX must be >= 1, NEWS_PARSE_PROCESSES >= 0"
+        )
     if s.full_text not in {"off", "auto", "always"}:
         raise SettingsError(f"NEWS_FULL_TEXT must be off, auto or always, got {s.full_text!r}")
     if not s.store.startswith(("rocksdb://", "memory://")):

@@ -53,6 +53,9 @@ COMPACTED = {
     "min.compaction.lag.ms": "60000",
 }
 RESTORE_TIMEOUT_S = 120.0
+MAX_ITEM_BYTES = 900_000
+"""Largest raw record we send: under the broker's default 1 MB limit of ``news.raw``. One record
+over the limit would fail the whole transaction, and with it every poll committed together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,20 @@ async def bootstrap_registry(
     return [f.id for f in writes]
 
 
+def fit(item: RawItem, limit: int = MAX_ITEM_BYTES) -> bytes:
+    """The item's record, its content truncated if the record would exceed ``limit``."""
+    data = encode(item)
+    if len(data) <= limit:
+        return data
+    excess = len(data) - limit
+    content = item["content"].encode()[: max(0, len(item["content"].encode()) - excess - 64)]
+    log.warning(
+        "item %s of feed %s is %d bytes: content truncated to fit %d",
+        item["item_id"], item["feed"], len(data), limit,
+    )  # fmt: skip
+    return encode({**item, "content": content.decode("utf-8", "ignore")})
+
+
 class PartitionCommitter:
     """The transactional producer of one state partition, with group commit."""
 
@@ -269,7 +286,7 @@ class PartitionCommitter:
                         for item in items:
                             sent.append(
                                 await self.producer.send(
-                                    self.names.raw, encode(item), key=item["item_id"].encode()
+                                    self.names.raw, fit(item), key=item["item_id"].encode()
                                 )
                             )
                         sent.append(

@@ -79,3 +79,20 @@ def test_server_floor_takes_the_largest_hint() -> None:
     assert server_floor({"expires": expires}, None, now) == pytest.approx(1000)
     assert server_floor({"cache-control": "max-age=10", "expires": expires}, None, now) == 10
     assert server_floor({"cache-control": "max-age=99999999"}, None, now) == 24 * 3600
+
+
+def test_oversized_items_are_truncated_to_fit_a_record() -> None:
+    from streams.feeds.group import fit
+    from streams.records import RawItem, decode
+
+    item: RawItem = {
+        "item_id": make_item_id("f", "big"), "feed": "f", "url": None, "title": "t",
+        "published": None, "fetched_at": "2026-01-01T00:00:00Z", "content": "ж" * 600_000,
+        "content_type": "text/plain", "guid": None,
+    }  # fmt: skip
+    data = fit(item, limit=900_000)
+    assert len(data) <= 900_000
+    back = decode(data)
+    assert back["content"] and set(back["content"]) == {"ж"}
+    small = {**item, "content": "short"}
+    assert decode(fit(small)) == small  # type: ignore[arg-type]
