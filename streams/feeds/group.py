@@ -242,6 +242,9 @@ class PartitionCommitter:
             enable_idempotence=True,
             linger_ms=5,
             max_request_size=MAX_RECORD_BYTES,
+            # aiokafka's 16 KB default batch means one round trip per ~30 items per partition
+            # (idempotence allows one request in flight): a group commit of many polls crawls.
+            max_batch_size=1_048_576,
         )
         self._pending: list[tuple[str, FeedState, list[RawItem], asyncio.Future[None]]] = []
         self._wake = asyncio.Event()

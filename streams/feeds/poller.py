@@ -331,8 +331,7 @@ class Poller:
         error: str | None = None
         changes: dict[str, object] = {}
         try:
-            async with self._semaphore:  # fetch + parse; the commit below is not limited here
-                result, parsed = await self._fetch_parse(feed, url, st)
+            result, parsed = await self._fetch_parse(feed, url, st)
             code = result.status
             if result.permanent_url and result.permanent_url != url:
                 changes.update(url=result.permanent_url, origin_url=feed.url)
@@ -426,7 +425,10 @@ class Poller:
     async def _fetch_parse(
         self, feed: Feed, url: str, st: FeedState
     ) -> tuple[FetchResult, ParseResult | None]:
-        result = await self.fetcher.fetch(url, Validators(st.etag, st.last_modified))
+        # The slot covers the fetch only: waiting for a parse process or for the commit
+        # must not keep other feeds' conditional GETs from going out.
+        async with self._semaphore:
+            result = await self.fetcher.fetch(url, Validators(st.etag, st.last_modified))
         if result.not_modified or (st.body_hash and _body_hash(result.body) == st.body_hash):
             return result, None
         parsed = await self.parser.parse(
