@@ -153,7 +153,7 @@ async def test_restart_resumes_from_kafka_state_and_produces_nothing_twice(
 async def test_feeds_commands_take_effect_on_a_running_poller(
     kafka_bootstrap: str, server: FeedServer
 ) -> None:
-    interval = 2.0
+    interval = 3.0
     settings, names = setup(kafka_bootstrap, poll_interval_s=interval)
     first, added, gone = uid("first"), uid("added"), uid("gone")
     for name in (first, added):
