@@ -292,6 +292,7 @@ class PartitionCommitter:
                                     self.names.raw, fit(item), key=item["item_id"].encode()
                                 )
                             )
+                            sent[-1].add_done_callback(_retrieved)
                         sent.append(
                             await self.producer.send(
                                 self.names.state,
@@ -300,7 +301,11 @@ class PartitionCommitter:
                                 partition=self.partition,
                             )
                         )
-                    await asyncio.gather(*sent)
+                        sent[-1].add_done_callback(_retrieved)
+                    results = await asyncio.gather(*sent, return_exceptions=True)
+                    failed = next((r for r in results if isinstance(r, BaseException)), None)
+                    if failed is not None:
+                        raise failed
             except Exception as exc:
                 FEED_STATE_COMMITS.labels("error").inc()
                 for *_, future in batch:
@@ -315,6 +320,12 @@ class PartitionCommitter:
             for *_, future in batch:
                 if not future.done():
                     future.set_result(None)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a send's failure as seen: the transaction's own error reports it once."""
+    if not future.cancelled():
+        future.exception()
 
 
 class FeedGroup(ConsumerRebalanceListener):
@@ -400,7 +411,9 @@ class FeedGroup(ConsumerRebalanceListener):
             for p in new:
                 feeds = latest(records[TopicPartition(self.names.feeds, p)])
                 states = latest(records[TopicPartition(self.names.state, p)])
-                for feed_id, value in feeds.items():
+                for n, (feed_id, value) in enumerate(feeds.items()):
+                    if n % 500 == 499:  # let heartbeats and polls run during a big restore
+                        await asyncio.sleep(0)
                     feed = self._decode(feed_id, value)
                     if feed is None:
                         continue
@@ -491,6 +504,7 @@ async def run_group(
     )
     group = FeedGroup(settings, poller, names)
     follow: asyncio.Task[None] | None = None
+    run: asyncio.Task[None] | None = None
     try:
         await group.start()
         follow = asyncio.create_task(group.follow(), name="registry")
@@ -499,14 +513,15 @@ async def run_group(
             return await poller.poll_once()
         run = asyncio.create_task(poller.run(), name="poll")
         done, _ = await asyncio.wait({run, follow}, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
+        for finished in done:
+            finished.result()
         return []
     finally:
-        if follow is not None:
-            follow.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await follow
+        for task in (run, follow):  # stop polling before the clients below are closed
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await group.stop()
         await poller.aclose()
         parser.close()
