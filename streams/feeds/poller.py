@@ -28,6 +28,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import xxhash
 
@@ -88,6 +89,27 @@ class SendError(Exception):
 
 
 @dataclass(slots=True)
+class _FeedMetrics:
+    fetches: dict[str, Any]
+    items: Any
+    last_success: Any
+    errors: Any
+    fresh: bool = True
+
+
+_CHILDREN: dict[tuple[object, ...], Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, cached (label sets here are few and fixed)."""
+    key = (metric, *labels)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*labels)
+    return child
+
+
+@dataclass(slots=True)
 class Tracked:
     """A feed this poller owns: its registry entry, its state, where it lives in Kafka."""
 
@@ -99,6 +121,7 @@ class Tracked:
     busy: bool = False
     committed: tuple[object, ...] = field(default_factory=tuple)
     """``state.durable_view()`` as last committed: a poll writes state only when it changed."""
+    metrics: _FeedMetrics | None = None
 
     @property
     def errors(self) -> int:
@@ -195,7 +218,7 @@ class Poller:
         """Track ``feed`` (new, changed in the registry, or restored with its ``state``)."""
         old = self.states.get(feed.id)
         if old is not None:
-            FEED_STATES.labels(old.label).dec()
+            _child(FEED_STATES, old.label).dec()
             old.feed, old.partition = feed, partition
             if state is not None:
                 old.state = state
@@ -206,7 +229,7 @@ class Poller:
             tracked = Tracked(feed, state, partition, committed=state.durable_view())
             self.states[feed.id] = tracked
         self._reconcile(tracked)
-        FEED_STATES.labels(tracked.label).inc()
+        _child(FEED_STATES, tracked.label).inc()
         tracked.version += 1
         if not tracked.busy:
             self._schedule(tracked)
@@ -215,7 +238,7 @@ class Poller:
         tracked = self.states.pop(feed_id, None)
         if tracked is not None:
             tracked.version += 1
-            FEED_STATES.labels(tracked.label).dec()
+            _child(FEED_STATES, tracked.label).dec()
         return tracked
 
     def remove_partitions(self, partitions: Iterable[int]) -> list[Tracked]:
@@ -309,8 +332,8 @@ class Poller:
                 t.committed = state.durable_view()
             self._reconcile(t)
             if self.states.get(t.feed.id) is t and old_label != t.label:
-                FEED_STATES.labels(old_label).dec()
-                FEED_STATES.labels(t.label).inc()
+                _child(FEED_STATES, old_label).dec()
+                _child(FEED_STATES, t.label).inc()
             return outcome
         finally:
             t.busy = False
@@ -377,7 +400,7 @@ class Poller:
             label, error = "internal", f"{type(exc).__name__}: {exc}"
             log.exception("feed=%s unexpected error", feed.id)
         if code is not None:
-            FEED_HTTP_RESPONSES.labels(f"{code // 100}xx", str(code)).inc()
+            _child(FEED_HTTP_RESPONSES, f"{code // 100}xx", str(code)).inc()
 
         if error is not None:
             errors = st.errors + 1
@@ -460,8 +483,8 @@ class Poller:
         memory = st.seen.copy()
         # Feed order is newest first: remember oldest first so the newest end up most recent.
         memory.remember(reversed(listed), seen_capacity(len(in_poll), cap))
-        FEED_ENTRIES.labels("new").inc(len(fresh))
-        FEED_ENTRIES.labels("seen").inc(len(parsed.items) - len(fresh))
+        _child(FEED_ENTRIES, "new").inc(len(fresh))
+        _child(FEED_ENTRIES, "seen").inc(len(parsed.items) - len(fresh))
         return fresh, memory
 
     def _delay(self, feed: Feed, state: FeedState, now: float, retry_after: float | None) -> float:
@@ -498,13 +521,27 @@ class Poller:
         duration: float,
     ) -> None:
         feed_id = t.feed.id
-        FEED_FETCHES.labels(feed_id, label).inc()
+        m = t.metrics
+        if m is None:  # per-feed children looked up once: labels() is a visible cost at 300/s
+            m = t.metrics = _FeedMetrics(
+                {},
+                FEED_ITEMS.labels(feed_id),
+                FEED_LAST_SUCCESS.labels(feed_id),
+                FEED_CONSECUTIVE_ERRORS.labels(feed_id),
+            )
+        fetches = m.fetches.get(label)
+        if fetches is None:
+            fetches = m.fetches[label] = FEED_FETCHES.labels(feed_id, label)
+        fetches.inc()
         # Fetch + parse only: a slow broker shows in the commit metrics, not here.
         FEED_FETCH_SECONDS.observe(duration if fetch_parse_s is None else fetch_parse_s)
         if after.errors == 0:
-            FEED_ITEMS.labels(feed_id).inc(new)
-            FEED_LAST_SUCCESS.labels(feed_id).set(now)
-        FEED_CONSECUTIVE_ERRORS.labels(feed_id).set(after.errors)
+            if new:
+                m.items.inc(new)
+            m.last_success.set(now)
+        if after.errors or before.errors or m.fresh:
+            m.errors.set(after.errors)
+            m.fresh = False
         if after.url != before.url and after.url:
             FEED_URL_UPDATES.inc()
             log.warning(
