@@ -89,14 +89,17 @@ async def test_permanent_redirect_updates_the_stored_url(server: FeedServer) -> 
 async def test_410_disables_and_resume_token_reenables(server: FeedServer) -> None:
     gone = uid("gone")
     store = Store()
+    disabled = sample("news_feed_states", {"state": DISABLED})
     async with Poller(SETTINGS, [Feed(gone, server.url("test/status/410"))], commit=store) as p:
         (outcome,) = await p.poll_once()
         assert outcome.outcome == "gone" and outcome.code == 410
         assert outcome.status == DISABLED and store.states[gone].status == DISABLED
+        assert sample("news_feed_states", {"state": DISABLED}) == disabled + 1
         assert await p.poll_once() == []  # a disabled feed is not polled
         assert sample("news_feed_http_responses_total", {"status_class": "4xx", "code": "410"})
         p.upsert(Feed(gone, server.url("test/status/410"), token="resume-1"))
         assert p.states[gone].state.status == ACTIVE and p.states[gone].state.errors == 0
+        assert sample("news_feed_states", {"state": DISABLED}) == disabled
         (outcome,) = await p.poll_once()
         assert outcome.status == DISABLED  # still gone
 
