@@ -1,6 +1,9 @@
 """Evaluate the lead/teaser splitter (paragraph-level P/R/F1, Jaccard >= 0.6 word-set matching).
 
-Usage: python -m bench.eval_split [--json PATH] [--no-trafilatura] [--errors]
+Usage: python -m bench.eval_split [--json PATH] [--no-trafilatura] [--no-lso] [--errors]
+
+The default splitter (the trained model) and the hand rules are scored side by side; then
+leave-sites-out cross-validation (``bench.lso_split``) on every labelled record.
 
 Reads the shared dev set in place (/work/main/../shared or $NEWS_SHARED_DIR) and the repo's own
 gold set tests/data/split_gold.jsonl; trafilatura's extract (taken as the lead, no teasers) is run
@@ -15,11 +18,11 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from streams.text.split import SplitResult, split
+from streams.text.split import HandScorer, SplitResult, split
 
 REPO = Path(__file__).resolve().parents[1]
 OWN_GOLD = REPO / "tests" / "data" / "split_gold.jsonl"
@@ -91,21 +94,34 @@ def run(row: dict[str, Any]) -> SplitResult:
     return split(row["text"])
 
 
-def evaluate(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Scores for `rows` (split.jsonl format): overall and per input kind (text/html)."""
+def evaluate(
+    rows: Iterable[dict[str, Any]], splitter: Callable[[dict[str, Any]], SplitResult] | None = None
+) -> dict[str, Any]:
+    """Scores for `rows` (split.jsonl format): overall and per input kind (text/html).
+
+    Lead and teasers as the bars define them; also title accuracy (exact, "no title" included)
+    and, where the gold lists its boilerplate paragraphs, boilerplate P/R/F1 (same matching)."""
+    fn = splitter or run
     acc: dict[str, list[int]] = {}
     n: dict[str, int] = {}
     for row in rows:
-        res = run(row)
+        res = fn(row)
         gold = row["gold"]
         pl, gl = lead_lists(res), gold_lead(gold)
         pt, gt = [t.text for t in res.teasers], list(gold.get("teasers") or [])
         ml, mt = match_count(pl, gl), match_count(pt, gt)
+        title_ok = int((res.title or None) == (gold.get("title") or None))
+        gb = gold.get("boilerplate")
+        has_b = gb is not None
+        pb = list(res.boilerplate) if has_b else []
+        mb = match_count(pb, gb) if gb else 0
         kind = "html" if "html" in row else "text"
+        vals = (ml, len(pl), len(gl), mt, len(pt), len(gt), title_ok, mb, len(pb), len(gb or []))
         for key in ("all", kind):
-            a = acc.setdefault(key, [0, 0, 0, 0, 0, 0])
-            for idx, v in enumerate((ml, len(pl), len(gl), mt, len(pt), len(gt))):
+            a = acc.setdefault(key, [0] * 11)
+            for idx, v in enumerate(vals):
                 a[idx] += v
+            a[10] += has_b
             n[key] = n.get(key, 0) + 1
     out: dict[str, Any] = {}
     for key, a in acc.items():
@@ -113,7 +129,30 @@ def evaluate(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "items": n[key],
             "lead": _prf(a[0], a[1], a[2]),
             "teasers": _prf(a[3], a[4], a[5]),
+            "title_acc": round(a[6] / n[key], 4),
         }
+        if a[10]:
+            out[key]["boilerplate"] = _prf(a[7], a[8], a[9])
+    return out
+
+
+def with_boilerplate_gold(rows: Sequence[dict[str, Any]], base: Path) -> list[dict[str, Any]]:
+    """split.jsonl rows with ``gold.boilerplate`` = the B paragraphs of their record (digests:
+    none), so boilerplate P/R can be scored on the dev set too."""
+    path = base / "eval-dev" / "records.jsonl"
+    if not path.exists():
+        return list(rows)
+    recs = {r["rid"]: r for r in load_jsonl(path)}
+    out = []
+    for row in rows:
+        rec = recs.get(row["id"].rsplit("-", 1)[0])
+        if rec is None:
+            out.append(row)
+            continue
+        digest = not row["gold"].get("lead") and not row["gold"].get("title")
+        pairs = zip(rec["paras"], rec["labels"], strict=True)
+        bps = [] if digest else [p for p, lab in pairs if lab == "B"]
+        out.append({**row, "gold": {**row["gold"], "boilerplate": bps}})
     return out
 
 
@@ -211,10 +250,26 @@ def _fmt(name: str, r: dict[str, Any]) -> str:
     )
 
 
+def run_hand(row: dict[str, Any]) -> SplitResult:
+    """Today's hand rules (no trained model), for the comparison."""
+    if "html" in row:
+        return split(html=row["html"], scorer=HandScorer())
+    return split(row["text"], scorer=HandScorer())
+
+
+def _fmt_full(name: str, r: dict[str, Any]) -> str:
+    line = _fmt(name, r) + f" | title acc={r['title_acc']:.3f}"
+    if "boilerplate" in r:
+        b = r["boilerplate"]
+        line += f" | boiler P={b['p']:.3f} R={b['r']:.3f}"
+    return line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench.eval_split", description=__doc__)
     ap.add_argument("--json", type=Path, help="write the figures to this file")
     ap.add_argument("--no-trafilatura", action="store_true")
+    ap.add_argument("--no-lso", action="store_true", help="skip leave-sites-out validation")
     ap.add_argument("--errors", action="store_true", help="list mismatching paragraphs")
     args = ap.parse_args(argv)
 
@@ -229,14 +284,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: {path} not found, skipped")
             continue
         rows = load_jsonl(path)
+        if name == "dev":
+            rows = with_boilerplate_gold(rows, base)
         res = evaluate(rows)
         res["split_items_per_s"] = round(throughput(rows, run, 1.0), 1)
         figures[name] = res
-        print(f"{name} ({path}):")
+        hand = evaluate(rows, run_hand)
+        hand["split_items_per_s"] = round(throughput(rows, run_hand, 1.0), 1)
+        figures[f"{name}_hand"] = hand
+        print(f"{name} ({path}), trained model (default) / hand rules:")
         for kind in ("all", "text", "html"):
             if kind in res:
-                print(_fmt(kind, res[kind]))
-        print(f"  split throughput: {res['split_items_per_s']:.0f} items/s")
+                print(_fmt_full(kind, res[kind]))
+                print(_fmt_full("  hand", hand[kind]))
+        print(
+            f"  split throughput: {res['split_items_per_s']:.0f} items/s"
+            f" (hand rules {hand['split_items_per_s']:.0f} items/s)"
+        )
         if args.errors:
             for line in errors(rows):
                 print("   ", line)
@@ -257,6 +321,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{'(ok)' if seed['lead_ok'] else '(WRONG)'} teasers={seed['teasers']}"
             f" unique={seed['unique_teasers']} {'(ok)' if seed['teasers_ok'] else '(WRONG)'}"
         )
+    if not args.no_lso:
+        from bench import lso_split
+        from bench.labelled import all_records
+
+        records = all_records()
+        lso = lso_split.lso(records)
+        figures["lso"] = lso
+        print(
+            f"leave-sites-out ({lso['folds']} site folds, {lso['records']} labelled records,"
+            f" {lso['sites']} sites; model refitted per fold; items built by bench.split_items):"
+        )
+        for kind in ("all", "text", "html"):
+            print(_fmt_full(kind, lso["model"][kind]))
+            print(_fmt_full("  hand", lso["hand"][kind]))
     if args.json:
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0

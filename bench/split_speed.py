@@ -41,6 +41,7 @@ from typing import Any
 from bench.corpus import SharedMissing, raw_items, seed_text, split_rows
 from streams.text import split as sp
 from streams.text.html import html_blocks
+from streams.text.split import rules
 
 
 def best_us_per_item(fn: Callable[[Any], object], inputs: Sequence[Any], repeat: int) -> float:
@@ -67,11 +68,11 @@ def stream_us_per_item(texts: Sequence[str], warm: Sequence[str], repeat: int) -
     sp.clear_memo()
     for t in warm:
         sp.split_text(t)
-    state = dict(sp._MEMO)
+    state = dict(rules._MEMO)
     best = float("inf")
     for _ in range(repeat):
-        sp._MEMO.clear()
-        sp._MEMO.update(state)
+        rules._MEMO.clear()
+        rules._MEMO.update(state)
         start = time.perf_counter()
         for t in texts:
             sp.split_text(t)
@@ -103,12 +104,22 @@ def main(argv: list[str] | None = None) -> int:
     blocks = [html_blocks(h) for h in htmls]
 
     def split_parsed(bs: list[Any]) -> object:
-        return sp._split_blocks([b.text for b in bs], bs)
+        return sp.split_blocks([b.text for b in bs], bs)
 
     r = args.repeat
     like = f"seed-like ({statistics.mean(map(len, texts)):.0f} chars, n={len(texts)})"
     html = f"HTML ({statistics.mean(map(len, htmls)):.0f} chars, n={len(htmls)})"
+
+    def hand_text(t: str) -> object:
+        return sp.split_text(t, scorer=hand)
+
+    hand = sp.HandScorer()
     rows = [
+        (
+            f"seed ({len(seed)} chars), cold, hand rules",
+            best_us_per_item(cold(hand_text), [seed], r),
+        ),
+        (f"{like}, hot, hand rules", best_us_per_item(hand_text, texts, r)),
         (f"seed ({len(seed)} chars), cold", best_us_per_item(cold(sp.split_text), [seed], r)),
         (f"{like}, cold", best_us_per_item(cold(sp.split_text), texts, r)),
         (f"{like}, stream", stream_us_per_item(texts, others, r)),

@@ -44,6 +44,38 @@ EVENT_LATENCY_SECONDS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 
+# --- worker: batching and state ---------------------------------------------------------
+BATCH_SIZE = Histogram(
+    "news_batch_records",
+    "Records (split) or units (dedup stages) handled per batch, by stage.",
+    ["stage"],
+    buckets=(1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000),
+)
+STATE_ENTRIES = Gauge(
+    "news_dedup_state_entries",
+    "Live first-seen entries held in a dedup stage partition's state.",
+    ["stage", "partition"],
+)
+STATE_RESTORE_SECONDS = Histogram(
+    "news_dedup_state_restore_seconds",
+    "Time to rebuild one stage partition's state from its state topic.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+BATCH_SECONDS = Histogram(
+    "news_batch_seconds",
+    "Time per batch by stage and phase: process (text core / decide) and write (send and "
+    "wait for acknowledgement or transaction commit).",
+    ["stage", "phase"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+# --- ops: health ------------------------------------------------------------------------
+CONSUMER_LAG = Gauge(
+    "news_consumer_lag",
+    "Records on an assigned partition not yet committed by this worker (end offset - committed).",
+    ["topic", "partition"],
+)
+
 # --- poller (durable state, scheduling) -------------------------------------------------
 FEED_HTTP_RESPONSES = Counter(
     "news_feed_http_responses_total",

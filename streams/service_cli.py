@@ -37,13 +37,15 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 async def create_all_topics(s: settings_mod.Settings) -> list[str]:
     from streams.admin import all_public_topics, create_topics, wait_for_broker
+    from streams.pipeline.app import topic_configs
 
-    await wait_for_broker(s.bootstrap_servers, timeout=60)
+    await wait_for_broker(s, timeout=60)
     return await create_topics(
-        s.bootstrap_servers,
+        s,
         all_public_topics(tag_ids()),
         partitions=s.partitions,
         replication_factor=s.replication_factor,
+        configs=topic_configs(s),
     )
 
 
@@ -122,12 +124,16 @@ def _logging(s: settings_mod.Settings) -> None:
     logging.basicConfig(
         level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from streams.logs import install
+
+    install()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from faust.sensors.prometheus import setup_prometheus_sensors
     from faust.worker import Worker
 
+    from streams.pipeline import health
     from streams.pipeline.agents import register
     from streams.pipeline.app import build
     from streams.text.tag import tag
@@ -138,6 +144,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     asyncio.run(_create_internal_topics(s))
     pipeline = build(s, tag_ids())
     register(pipeline)
+    health.register(pipeline.app)  # /healthz, /readyz, news_consumer_lag
     setup_prometheus_sensors(pipeline.app, name_prefix="faust")  # stable across NEWS_APP_ID
     worker = Worker(pipeline.app, loglevel=s.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
@@ -148,10 +155,10 @@ async def _create_internal_topics(s: settings_mod.Settings) -> None:
     from streams.admin import create_topics, wait_for_broker
     from streams.pipeline.app import internal_topics
 
-    await wait_for_broker(s.bootstrap_servers, timeout=60)
+    await wait_for_broker(s, timeout=60)
     for name, configs in internal_topics(s).items():
         await create_topics(
-            s.bootstrap_servers,
+            s,
             [name],
             partitions=s.partitions,
             replication_factor=s.replication_factor,
@@ -209,7 +216,15 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--feeds", help="real feeds YAML (default: local sample feeds on 127.0.0.1)")
     p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0 = never)")
     p.add_argument("--no-broker", action="store_true", help="use NEWS_BOOTSTRAP_SERVERS as is")
-    p.add_argument("--plain", action="store_true", help="log lines instead of a live screen")
+    p.add_argument("--plain", action="store_true", help="summary blocks, not a live screen")
+    p.add_argument(
+        "--interval", type=float, default=5.0, help="seconds between plain summaries (default 5)"
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="wipe the demo's kept state first (broker data and dedup state in NEWS_DATA_DIR)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("serve-feeds", help="serve the sample feeds on 127.0.0.1")

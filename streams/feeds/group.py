@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,7 +38,7 @@ from streams.feeds.parsepool import ParsePool
 from streams.feeds.poller import Poller, PollOutcome, SendError
 from streams.feeds.registry import Feed, RegistryError, decode_feed, encode_feed
 from streams.feeds.state import FeedState
-from streams.kafka import client_kwargs
+from streams.kafka import check_connection, client_kwargs, compression_type
 from streams.metrics import FEED_COMMIT_SECONDS, FEED_STATE_COMMITS
 from streams.records import RawItem, encode
 from streams.settings import Settings
@@ -53,9 +53,9 @@ COMPACTED = {
     "min.compaction.lag.ms": "60000",
 }
 RESTORE_TIMEOUT_S = 120.0
-MAX_ITEM_BYTES = 900_000
-"""Largest raw record we send: under the broker's default 1 MB limit of ``news.raw``. One record
-over the limit would fail the whole transaction, and with it every poll committed together."""
+MAX_ITEM_BYTES = 4 * 1024 * 1024
+"""Default largest raw record (``NEWS_MAX_RECORD_BYTES``). One record over the topic's limit
+would fail the whole transaction, and with it every poll committed together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +78,13 @@ def partition_for(feed_id: str, partitions: int) -> int:
 async def ensure_topics(settings: Settings, names: FeedTopics = DEFAULT_TOPICS) -> None:
     """Create the raw topic and the two compacted poller topics (same partition count)."""
     partitions, replicas = settings.partitions, settings.replication_factor
+    raw_limit = {"max.message.bytes": str(settings.max_record_bytes + 64 * 1024)}
     await create_topics(
-        settings.bootstrap_servers, [names.raw], partitions=partitions, replication_factor=replicas
-    )
+        settings, [names.raw], partitions=partitions, replication_factor=replicas,
+        configs=raw_limit,
+    )  # fmt: skip
     await create_topics(
-        settings.bootstrap_servers,
+        settings,
         [names.feeds, names.state],
         partitions=partitions,
         replication_factor=replicas,
@@ -173,7 +175,12 @@ async def write_feeds(
     settings: Settings, records: Iterable[tuple[str, bytes]], names: FeedTopics = DEFAULT_TOPICS
 ) -> None:
     """Produce registry records (feed id, value) and wait for them."""
-    producer = AIOKafkaProducer(**client_kwargs(settings), acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        **client_kwargs(settings),
+        acks="all",
+        enable_idempotence=True,
+        compression_type=compression_type(settings),
+    )
     await producer.start()
     try:
         futures = [
@@ -235,13 +242,15 @@ class PartitionCommitter:
         self.names = names
         self.partition = partition
         self.fenced = False
+        self.max_item_bytes = settings.max_record_bytes
         self.producer = AIOKafkaProducer(
             **client_kwargs(settings),
             transactional_id=f"{settings.app_id}-poller-{names.state}-{partition}",
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
-            max_request_size=MAX_RECORD_BYTES,
+            max_request_size=max(MAX_RECORD_BYTES, settings.max_record_bytes + 64 * 1024),
+            compression_type=compression_type(settings),
             # aiokafka's 16 KB default batch means one round trip per ~30 items per partition
             # (idempotence allows one request in flight): a group commit of many polls crawls.
             max_batch_size=1_048_576,
@@ -289,7 +298,9 @@ class PartitionCommitter:
                         for item in items:
                             sent.append(
                                 await self.producer.send(
-                                    self.names.raw, fit(item), key=item["item_id"].encode()
+                                    self.names.raw,
+                                    fit(item, self.max_item_bytes),
+                                    key=item["item_id"].encode(),
                                 )
                             )
                             sent[-1].add_done_callback(_retrieved)
@@ -475,18 +486,48 @@ async def run_group(
     bootstrap_feeds: Sequence[Feed] = (),
     *,
     names: FeedTopics = DEFAULT_TOPICS,
-    metrics_addr: str = "0.0.0.0",
+    metrics_addr: str | None = None,
     once: bool = False,
     fetcher: Fetcher | None = None,
+    on_outcome: Callable[[PollOutcome], object] | None = None,
 ) -> list[PollOutcome]:
-    """A poller process: join the group, restore, poll owned feeds forever (or ``once``)."""
-    from prometheus_client import start_http_server
+    """A poller process: join the group, restore, poll owned feeds forever (or ``once``).
 
+    ``/metrics``, ``/healthz`` and ``/readyz`` share ``NEWS_METRICS_PORT`` on ``NEWS_BIND_HOST``
+    (``streams.health``); ready once partitions are assigned and restored. ``on_outcome`` sees
+    every poll's result (the live view of ``news-streams run`` shows feed health from it).
+    """
+    from streams.health import Health, serve
+
+    health = Health(["partitions_restored"])
+    server = None
+    addr = metrics_addr or settings.bind_host
+    if settings.metrics_port > 0 and not once:
+        server = serve(health, settings.metrics_port, addr)
+        log.info("poller metrics and health on http://%s:%d/", addr, settings.metrics_port)
+    beat = asyncio.create_task(health.heartbeat())
+    try:
+        await check_connection(settings)  # wrong credentials: a clear error now, not a hang
+        return await _run_group(settings, bootstrap_feeds, names, once, fetcher, on_outcome, health)
+    finally:
+        health.set("partitions_restored", False)
+        beat.cancel()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+
+async def _run_group(
+    settings: Settings,
+    bootstrap_feeds: Sequence[Feed],
+    names: FeedTopics,
+    once: bool,
+    fetcher: Fetcher | None,
+    on_outcome: Callable[[PollOutcome], object] | None,
+    health: Any,
+) -> list[PollOutcome]:
     from streams.feeds.fulltext import FullText
 
-    if settings.metrics_port > 0:
-        start_http_server(settings.metrics_port, addr=metrics_addr)
-        log.info("poller metrics on http://%s:%d/metrics", metrics_addr, settings.metrics_port)
     await ensure_topics(settings, names)
     if bootstrap_feeds:
         await bootstrap_registry(settings, bootstrap_feeds, names)
@@ -502,12 +543,23 @@ async def run_group(
         parser=parser,
         enrich=fulltext.enrich,
     )
+    if on_outcome is not None:
+        poll = poller.poll
+
+        async def observed(tracked: Any) -> PollOutcome:
+            outcome = await poll(tracked)
+            on_outcome(outcome)
+            return outcome
+
+        poller.poll = observed  # type: ignore[method-assign,assignment]
     group = FeedGroup(settings, poller, names)
     follow: asyncio.Task[None] | None = None
     run: asyncio.Task[None] | None = None
+    ready: asyncio.Task[None] | None = None
     try:
         await group.start()
         follow = asyncio.create_task(group.follow(), name="registry")
+        ready = asyncio.create_task(_mark_ready(group, health))
         if once:
             await _first_assignment(group, follow)
             return await poller.poll_once()
@@ -517,7 +569,7 @@ async def run_group(
             finished.result()
         return []
     finally:
-        for task in (run, follow):  # stop polling before the clients below are closed
+        for task in (run, follow, ready):  # stop polling before the clients below are closed
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -527,6 +579,11 @@ async def run_group(
         parser.close()
         if own_fetcher:
             await fetch.aclose()
+
+
+async def _mark_ready(group: FeedGroup, health: Any) -> None:
+    await group.ready.wait()
+    health.set("partitions_restored")
 
 
 async def _call(

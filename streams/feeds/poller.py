@@ -610,9 +610,10 @@ async def run_poller(
     settings: Settings,
     feeds: Iterable[Feed],
     *,
-    metrics_addr: str = "0.0.0.0",
+    metrics_addr: str | None = None,
+    on_outcome: Callable[[PollOutcome], object] | None = None,
 ) -> None:
     """Production wiring: see :func:`streams.feeds.group.run_group`."""
     from streams.feeds.group import run_group
 
-    await run_group(settings, list(feeds), metrics_addr=metrics_addr)
+    await run_group(settings, list(feeds), metrics_addr=metrics_addr, on_outcome=on_outcome)

@@ -1,5 +1,6 @@
-"""Split a scraped news item into title, lead (the story itself), teasers (ledes of OTHER
-stories) and boilerplate.
+"""The splitter's hand rules: uk/ru/en lexicon and patterns, paragraph facts (memoised), the
+roles rules fix, and today's hand-weighted one-cut search (``HandScorer`` in ``model.py`` is
+these rules alone; the trained model starts from their output and facts).
 
 Scraped items look like: optional headline, the story's paragraphs (sometimes with an inline
 "Читайте також ..." line), then a block of teasers of unrelated - or only broadly related -
@@ -27,9 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from streams.text.html import Block, html_blocks
+from streams.text.html import Block
 
-__all__ = ["SplitResult", "Teaser", "split", "split_html", "split_text"]
+__all__ = ["SplitResult", "Teaser", "clear_memo", "prepare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,24 @@ _BOILER_L = re.compile(
     r"|підтримати|поддержать|support\s+us|donate"
     r"|читати\s+(?:українською|російською|англійською)|читать\s+(?:на\s+)?(?:русском|украинском).*"
     r"|читать\s+новость\s+на\s+\w+|читати\s+новину\s+\w+\s*\w*|read\s+in\s+\w+"
+    r"|нове\s+на\s+сайті|новое\s+на\s+сайте|new\s+on\s+(?:the\s+)?site"
+    r"|дата\s+(?:публікації|публикации|оновлення|обновления)(?:\s*:.*)?"
+    r"|(?:опубліковано|опубликовано|published|posted|оновлено|обновлено|updated)(?:\s*[:|]?\s*\d.*)?"
+    r"|back\s+to\s+top(?:\s+button)?|scroll\s+to\s+top|наверх|вгору|нагору|догори"
+    r"|(?:повернутися|повернутись)\s+(?:вгору|нагору|догори)|вернуться\s+(?:наверх|вверх)"
     r")\W*$"
 )
+# "Автор: Ольга Мельник", "By John Smith", "Текст: ..." (lower-cased text).
+_BYLINE = re.compile(
+    r"^\W*(?:автор(?:ка|и)?|author|by|текст|редактор(?:ка)?|editor|written\s+by|підготував"
+    r"|підготувала|подготовил|подготовила)\s*[:\-–—]?\s+[^.!?]{2,60}$"
+)
+# A site's own name on a line: "glavcom.ua", "ZHYTOMYR-NEWS.COM.UA", "Lviv Daily News".
+_SITE_NAME = re.compile(
+    r"^\W*(?:[\w-]+\.)+(?:com|net|org|info|ua|ru|eu|media|news|online|live|today|інфо|уа)\W*$"
+    r"|^(?:[\w’'-]+\s){0,3}(?:news|daily|times|post|online|media|info|інфо|today|24|tv|тв)\W*$"
+)
+_NO_SENT_PUNCT = re.compile(r"^[^.!?…:;,]*$")
 _SOCIAL = re.compile(
     r"\b(?:telegram|телеграм\w*|viber|facebook|instagram|youtube|twitter|tiktok|whatsapp)\b"
 )
@@ -268,6 +285,8 @@ class _Feat:
         "lower",
         "marker_end",
         "marker_only",
+        "mfeats",
+        "mscore",
         "no_entity",
         "shape",
         "stems",
@@ -286,6 +305,8 @@ class _Feat:
         self.marker_end = -2  # end of a "Read also: " prefix; -1 none; -2 not computed
         self.boiler: bool | None = None
         self.stems: dict[str, float] | None = None
+        self.mfeats: list[tuple[str, float]] | None = None  # features.py's context-free part
+        self.mscore: tuple[object, list[float]] | None = None  # (scorer, its score of mfeats)
         self.weight = 0.0
         self.long = self.anaphoric = self.lower = self.weak_anaphoric = False
         self.no_entity = self.truncated = False
@@ -348,6 +369,11 @@ class _Unit:
     link: str | None = None
     minor: bool = False  # short heading-like line: subheading inside the story, or furniture
     hard: bool = False  # teaser given away by repetition or a link list: the teaser block has begun
+    fixed: str = ""  # why a rule fixed the role before the cut search ("" when it did not)
+    coh: float = 0.0  # shared stem weight with the title and the free paragraphs before it
+    coh_title: float = 0.0  # shared stem weight with the title alone
+    colon: bool = False  # the previous free paragraph ends with ':' or ';'
+    cut_cost: float = 0.0  # the hand cut search's lead log-odds of this paragraph (with bonus)
 
 
 def _credit(low: str) -> bool:
@@ -368,6 +394,19 @@ def _subscribe(low: str) -> bool:
 
 def _appeal(low: str) -> bool:
     return _has_any(low, _APPEAL_WORDS) and _APPEAL.search(low) is not None
+
+
+def _tag_run(text: str, n_words: int) -> bool:
+    """A run of tag words: 7+ words, no punctuation at all, and a word repeated or every other
+    word capitalised ("Київ протест акція Київ ..."), unlike a headline or a subheading."""
+    if n_words < 7 or not _NO_SENT_PUNCT.match(text):
+        return False
+    words = text.split()
+    long_words = [w.lower() for w in words if len(w) >= 4]
+    if len(set(long_words)) < len(long_words):
+        return True
+    caps = sum(1 for w in words[1:] if w[:1].isupper())
+    return caps * 2 >= len(words) - 1
 
 
 def _boiler_text(text: str, low: str, fold: str) -> bool:
@@ -394,6 +433,12 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
     ):
         return True
     if _TAGLINE.match(text):
+        return True
+    if n_words <= 8 and _BYLINE.match(low):
+        return True
+    if n_words <= 4 and _SITE_NAME.match(low):
+        return True
+    if _tag_run(text, n_words):
         return True
     # Tag-cloud / caption shaped: one or two words, no sentence punctuation.
     return n_words <= 2 and text[-1:] not in ".!?…:;," and not text[:1].isdigit()
@@ -535,7 +580,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
         if role == _FREE:
             if hard_seen:
                 # After a repeated teaser or a link list the page is in its teaser block.
-                u.role = _TEASER
+                u.role, u.fixed = _TEASER, "after_hard"
                 tail_hard += 1
             else:
                 free_units.append(u)
@@ -581,6 +626,8 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
     exp, log1p = math.exp, math.log1p
     lead_c = [0.0] * n
     tease_c = [0.0] * n
+    for i, u in enumerate(free_units):
+        u.coh, u.coh_title, u.colon = total[i], base[i], colon[i]
     for i, fu in enumerate(free):
         shape, weight, b = fu.shape, fu.weight, bonus[i]
         for shared, to_lead in ((total[i], True), (base[i], False)):
@@ -589,6 +636,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
                 r = shared / weight
                 v += _W_RATIO * (r if r < 0.4 else 0.4)
             if to_lead:
+                free_units[i].cut_cost = v + b
                 x = -(v + b)
                 lead_c[i] = x + log1p(exp(-x)) if x > 0 else log1p(exp(x))
             else:
@@ -665,6 +713,17 @@ _SHORT_BOILER = 160
 
 
 def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> SplitResult:
+    """Today's hand rules end to end: fixed roles, then the one-cut search."""
+    units, title, title_stems = prepare(texts, blocks)
+    _assign(units, title_stems)
+    return _finish(units, title)
+
+
+def prepare(
+    texts: Sequence[str], blocks: Sequence[Block] | None
+) -> tuple[list[_Unit], str | None, dict[str, float] | None]:
+    """Units with the roles the rules fix (title, markers, furniture, link lists, repeats);
+    the rest stay free for the cut search (or a trained scorer)."""
     units: list[_Unit] = []
     title: str | None = None
     force_next_teaser = False
@@ -691,29 +750,29 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
                 and not _is_boilerplate(f, blk)
             ):
                 title, title_key = text, keys[pos]
-                u.role = _TITLE
+                u.role, u.fixed = _TITLE, "title"
                 continue
         if title is not None and keys[pos] == title_key:
-            u.role = _LEAD  # headline echoed in the page body: still the story's own text
+            u.role, u.fixed = _LEAD, "echo"  # headline echoed in the body: still the story
             continue
         short = len(text) <= _SHORT
         if short and f.is_marker():
-            u.role = _BOILER_R
+            u.role, u.fixed = _BOILER_R, "marker"
             force_next_teaser = True
             continue
         if blk is not None and blk.bold_prefix and _MARKER_ONLY.match(blk.bold_prefix):
             rest = text[len(blk.bold_prefix) :].strip() if text.startswith(blk.bold_prefix) else ""
             u.text = rest or text
-            u.role = _TEASER
+            u.role, u.fixed = _TEASER, "bold"
             force_next_teaser = False
             continue
         m_end = f.marker_prefix_end() if short else -1
         if m_end >= 0 and not _SUBSCRIBE.search(text[: m_end + 12]):
-            u.role = _TEASER
+            u.role, u.fixed = _TEASER, "prefix"
             force_next_teaser = False
             continue
         if len(text) <= _SHORT_BOILER and _is_boilerplate(f, blk):
-            u.role = _BOILER_R
+            u.role, u.fixed = _BOILER_R, "boiler"
             # A one/two-word line that no specific rule claimed may be a subheading of the story.
             u.minor = (
                 text.count(" ") < 3
@@ -725,39 +784,19 @@ def _split_blocks(texts: Sequence[str], blocks: Sequence[Block] | None) -> Split
         if force_next_teaser:
             force_next_teaser = False
             if not (_ANAPH_STRONG_L.match(f.fold) or _LOWER_START.match(text)):
-                u.role = _TEASER
+                u.role, u.fixed = _TEASER, "after_marker"
                 u.hard = True  # "Related:" + list: the teaser block has begun
                 continue
         if blk is not None and blk.link_chars and blk.link_density >= 0.6:
-            u.role = _TEASER
+            u.role, u.fixed = _TEASER, "links"
             u.hard = True
             if blk.link_text and len(blk.link_text) < len(text) and f.marker_prefix_end() >= 0:
                 u.text = blk.link_text
             continue
         if seen.get(keys[pos], 0) > 1:
-            u.role = _TEASER
+            u.role, u.fixed = _TEASER, "repeat"
             u.hard = True
             continue
         any_free = True
     title_stems = _feat(title).analysed().stems if title is not None else None
-    _assign(units, title_stems)
-    return _finish(units, title)
-
-
-def split_text(text: str) -> SplitResult:
-    """Split plain text whose paragraphs are newline-separated lines."""
-    lines = [_norm(line) for line in (text or "").splitlines()]
-    return _split_blocks([ln for ln in lines if ln], None)
-
-
-def split_html(html: str) -> SplitResult:
-    """Split an HTML fragment (paragraphs, headings, <br> lines, lists of links, captions)."""
-    blocks = html_blocks(html or "")
-    return _split_blocks([b.text for b in blocks], blocks)
-
-
-def split(text: str | None = None, *, html: str | None = None) -> SplitResult:
-    """Split either plain `text` or `html` (exactly one of them must be given)."""
-    if (text is None) == (html is None):
-        raise ValueError("pass exactly one of text= or html=")
-    return split_text(text) if text is not None else split_html(html or "")
+    return units, title, title_stems

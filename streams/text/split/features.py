@@ -1,0 +1,276 @@
+"""Paragraph features for a trained scorer: sparse (name, value) pairs per unit.
+
+Built on what the rules already computed (``rules.prepare`` + the hand cut search): the role
+the rules give, why a rule fixed it, the paragraph's shape and wording facts, its lexical
+cohesion with the title and the story before it and with its neighbours, and its position. The
+trained model learns how much each fact counts, per role, from labelled items of many sites,
+instead of weights set by hand on the development set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import islice
+
+from streams.text.html import Block
+
+from . import rules as R
+
+Feats = list[tuple[str, float]]
+ROLES = ("T", "L", "S", "B")
+# Roles that rules fix with a high precision on held-out sites (furniture patterns, "Read also"
+# markers and marker-prefixed or link-list teasers): not scored, and transparent to the decode.
+KEEP_FIXED = frozenset({"marker", "boiler", "bold", "prefix", "links"})
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+SHORT_WORDS = 10  # lines up to this many words also give their words as features
+# Furniture that the rules' patterns do not name: times and dates inside a line, counters,
+# handles, "loading"/"cookie"/"error on this page" notices.
+_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+_DATE_NUM = re.compile(r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b(?:19|20)\d{2}\b")
+_HANDLE = re.compile(r"(?:^|\s)@\w+|https?://|www\.|\.(?:com|ua|ru|net|org)\b")
+_HANDLE_WORDS = ("@", "http", "www.", ".com", ".ua", ".ru", ".net", ".org")
+_DIGIT = re.compile(r"\d")
+# The literals of rules._END_OF_ARTICLE_L: one of them must occur for it to match.
+_END_WORDS = (
+    "коментар", "комментар", "comment", "поділит", "поделит", "share", "джерело", "источник",
+    "source", "теги", "tags", "telegram", "телеграм", "viber", "facebook", "підпис", "подпис",
+    "subscribe", "відповідь", "reply",
+)  # fmt: skip
+
+
+def _shared(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    if a.keys().isdisjoint(b.keys()):
+        return 0.0
+    return sum(w for s, w in a.items() if s in b)  # dict order: the same sum every run
+
+
+def _pattern_feats(f: R._Feat, out: Feats) -> None:
+    text, low, fold = f.text, f.low, f.fold
+    if R._BOILER_L.match(fold):
+        out.append(("p:boiler_word", 1.0))
+    if R._DATEISH_L.match(fold):
+        out.append(("p:date", 1.0))
+    if R._credit(low):
+        out.append(("p:credit", 1.0))
+    if R._social(low):
+        out.append(("p:social", 1.0))
+    if R._subscribe(low):
+        out.append(("p:subscribe", 1.0))
+    if R._appeal(low):
+        out.append(("p:appeal", 1.0))
+    if R._SEPARATOR.search(text) and R._BREADCRUMB.search(text):
+        out.append(("p:crumb", 1.0))
+    if R._TAGLINE.match(text):
+        out.append(("p:tagline", 1.0))
+    if R._PERSON.match(text):
+        out.append(("p:person", 1.0))
+    if R._MINOR.match(text):
+        out.append(("p:minor", 1.0))
+    if f.is_marker():
+        out.append(("p:marker_only", 1.0))
+    elif f.marker_prefix_end() >= 0:
+        out.append(("p:marker_prefix", 1.0))
+    if R._has_any(fold, _END_WORDS) and R._END_OF_ARTICLE_L.search(fold):
+        out.append(("p:end_of_article", 1.0))
+
+
+def _words_feats(f: R._Feat, words: int, out: Feats) -> None:
+    if words <= SHORT_WORDS:
+        toks = _TOKEN.findall(f.low)
+    else:  # only the opening two words are used: stop scanning there
+        it = _TOKEN.finditer(f.low)
+        toks = [m.group() for m in islice(it, 2)]
+    if toks:
+        out.append(("fw:" + toks[0], 1.0))
+        if len(toks) > 1:
+            out.append(("fw2:" + toks[0] + "_" + toks[1], 1.0))
+    if words <= SHORT_WORDS:
+        for t in dict.fromkeys(toks):
+            out.append(("w:" + ("#" if t.isdigit() else t), 1.0))
+    text = f.text
+    # Cheap necessary conditions first (unanchored searches over a paragraph cost).
+    if _DIGIT.search(text) is not None:
+        if _TIME.search(text):
+            out.append(("p:time", 1.0))
+        if _DATE_NUM.search(text):
+            out.append(("p:datenum", 1.0))
+    if R._has_any(f.low, _HANDLE_WORDS) and _HANDLE.search(f.low):
+        out.append(("p:handle", 1.0))
+
+
+def _text_feats(f: R._Feat) -> Feats:
+    """Context-free features of a paragraph text (memoised on its ``_Feat``)."""
+    if f.stems is None:
+        R._analyse(f)
+    text = f.text
+    words = text.count(" ") + 1
+    fs: Feats = [
+        ("w<=3" if words <= 3 else "w<=8" if words <= 8 else "w<=16" if words <= 16 else
+         "w<=30" if words <= 30 else "w>30", 1.0)
+    ]  # fmt: skip
+    if f.long:
+        fs.append(("long", 1.0))
+    if f.truncated:
+        fs.append(("trunc", 1.0))
+    if f.lower:
+        fs.append(("lower", 1.0))
+    if f.anaphoric:
+        fs.append(("anaph", 1.0))
+    if f.weak_anaphoric:
+        fs.append(("weak_anaph", 1.0))
+    if f.no_entity:
+        fs.append(("no_entity", 1.0))
+    last = text[-1:]
+    if last in ".!?…":
+        fs.append(("end_punct", 1.0))
+    elif last in ":;":
+        fs.append(("end_colon", 1.0))
+    elif last in '"»”)':
+        fs.append(("end_quote", 1.0))
+    if text[:1].isdigit():
+        fs.append(("digit0", 1.0))
+    if R._headline_shaped(text):
+        fs.append(("headline", 1.0))
+    _pattern_feats(f, fs)
+    _words_feats(f, words, fs)
+    return fs
+
+
+def text_feats(f: R._Feat) -> Feats:
+    """The context-free features of ``f``, memoised on it."""
+    tf = f.mfeats
+    if tf is None:
+        tf = f.mfeats = _text_feats(f)
+    return tf
+
+
+def unit_features(
+    units: Sequence[R._Unit],
+    blocks: Sequence[Block] | None,
+    title: str | None,
+    *,
+    with_text: bool = True,
+) -> list[Feats | None]:
+    """One sparse feature list per unit (after ``rules.prepare`` and ``rules._assign``); None
+    for units whose role a rule fixed for good (``KEEP_FIXED``: nothing to score).
+
+    ``with_text=False`` leaves out the context-free part (``text_feats``), which a scorer can
+    then score once per paragraph text and memoise. Categorical context is given as
+    conjunctions (the rules' role with its neighbours'; position with markup and title), so one
+    look-up carries what several would, and the interactions are learnt."""
+    n = len(units)
+    out: list[Feats | None] = []
+    roles = [u.role for u in units]
+    seen_lead = False
+    seen_teaser = False
+    first_free = True
+    seen_trunc = False
+    html = blocks is not None
+    has_title = "t" if title is not None else ""
+    k = -1
+    # The story's opening paragraph: the first the rules left free (or the first lead).
+    first_idx = next((j for j, u in enumerate(units) if not u.fixed or u.role == "L"), -1)
+    # Overlap of each unit with the opening paragraph, and its running maximum from the end:
+    # a story's later paragraphs still share words with what comes after them; the first
+    # teaser of a block is followed only by other stories.
+    stems = [u.f.analysed().stems for u in units]
+    fstems = stems[first_idx] if first_idx >= 0 else None
+    first_sh = [
+        _shared(stems[j], fstems) if j != first_idx and u.role != "B" else 0.0
+        for j, u in enumerate(units)
+    ]
+    next_sh = [_shared(stems[j], stems[j + 1]) for j in range(n - 1)]
+    later_max = [0.0] * (n + 1)
+    for j in range(n - 1, -1, -1):
+        later_max[j] = max(later_max[j + 1], first_sh[j])
+    for i, u in enumerate(units):
+        f = u.f
+        role = u.role
+        fixed = u.fixed
+        if fixed in KEEP_FIXED:
+            out.append(None)
+            if f.truncated and role != "B":
+                seen_trunc = True
+            continue
+        k += 1  # position among the scored units (furniture before a title does not count)
+        prev_r = roles[i - 1] if i else "^"
+        next_r = roles[i + 1] if i + 1 < n else "$"
+        if html and blocks is not None:
+            blk = blocks[i]
+            tag = blk.tag
+        else:
+            blk = None
+            tag = "plain"
+        fs: Feats = [
+            ("bias", 1.0),
+            ("hand=" + role, 1.0),
+            ("ctx=" + prev_r + role + next_r + ("F" if fixed else ""), 1.0),
+            ("pos=" + str(k if k < 3 else 3) + ("e" if i == n - 1 else "") + has_title, 1.0),
+            ("tag=" + tag, 1.0),
+            ("relpos", i / n),
+        ]
+        if fixed:
+            fs.append(("fixed=" + fixed, 1.0))
+        else:
+            if first_free:
+                fs.append(("first_free", 1.0))
+                first_free = False
+            cut = u.cut_cost
+            fs.append(("cut", -2.0 if cut < -10 else 2.0 if cut > 10 else cut / 5.0))
+            coh = u.coh
+            if coh == 0.0:
+                fs.append(("coh0", 1.0))
+            else:
+                fs.append(("coh", (coh if coh < 6.0 else 6.0) / 6.0))
+                if f.weight:
+                    r = coh / f.weight
+                    fs.append(("ratio", r if r < 1.0 else 1.0))
+            if u.coh_title > 0:
+                fs.append(("coh_title", 1.0))
+            if u.colon:
+                fs.append(("colon_prev", 1.0))
+        if blk is not None:
+            if blk.bold_prefix:
+                fs.append(("bold", 1.0))
+            if blk.link_chars:
+                fs.append(("link", blk.link_density))
+        if not seen_lead:
+            fs.append(("before_lead", 1.0))
+        if seen_teaser:
+            fs.append(("after_teaser", 1.0))
+        if seen_trunc:
+            fs.append(("after_trunc", 1.0))
+        if u.hard:
+            fs.append(("hard", 1.0))
+        if with_text:
+            fs.extend(text_feats(f))
+        if i != first_idx and first_idx >= 0:
+            sh = first_sh[i]
+            if sh == 0.0:
+                fs.append(("first_share0", 1.0))
+            else:
+                fs.append(("first_share", (sh if sh < 4.0 else 4.0) / 4.0))
+        lm = later_max[i + 1]
+        if lm == 0.0:
+            fs.append(("later_share0", 1.0))
+        else:
+            fs.append(("later_share", (lm if lm < 4.0 else 4.0) / 4.0))
+        if i + 1 < n and next_sh[i]:
+            sh = next_sh[i]
+            fs.append(("next_share", (sh if sh < 4.0 else 4.0) / 4.0))
+        if i and next_sh[i - 1]:
+            sh = next_sh[i - 1]
+            fs.append(("prev_share", (sh if sh < 4.0 else 4.0) / 4.0))
+        if f.truncated and role != "B":
+            seen_trunc = True
+        if role == "L":
+            seen_lead = True
+        elif role == "S" and fixed not in ("bold", "prefix"):
+            seen_teaser = True  # an inline "Read also: ..." line does not end the story
+        out.append(fs)
+    return out

@@ -1,0 +1,254 @@
+"""The error classes of issue 8 (splits on unseen sites), one test each, on invented texts.
+
+Every paragraph below was written for this file (uk/ru/en); none comes from the shared data.
+The default splitter (trained model + constrained decode) is tested; where the hand rules
+differ, the test says so in its docstring.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.text.split import SplitResult, split_html, split_text
+
+# Known gaps of the current model (issue 8 is not closed by it: leave-sites-out lead F1 0.93,
+# teaser F1 0.96): a short story followed by unrelated ledes sometimes takes the first lede in,
+# or is cut after its first paragraph. strict: the test fails once the gap is closed, so the
+# mark has to go.
+GAP = pytest.mark.xfail(strict=True, reason="known gap: lead/teaser boundary after a short story")
+
+
+def _t(res: SplitResult) -> list[str]:
+    return [t.text for t in res.teasers]
+
+
+STORY_UK = [
+    "У Житомирі комунальники почали ремонт водогону на вулиці Київській, який пошкодився "
+    "після сильних морозів. Роботи триватимуть щонайменше тиждень.",
+    "За словами директора водоканалу Андрія Левченка, без води залишилися близько трьох тисяч "
+    "мешканців центральної частини міста. Для них організували підвезення питної води.",
+    "Левченко зазначив, що трубу прокладали ще у 1970-х роках і її давно потрібно замінити "
+    "повністю.",
+]
+TEASERS_UK = [
+    "Херсонські аграрії розпочали сівбу ярих культур на тиждень раніше, ніж торік.",
+    "У Львові відкрили оновлену бібліотеку для дітей з особливими потребами.",
+    "Збірна України з волейболу вийшла до півфіналу чемпіонату Європи.",
+    "Кабмін змінив порядок виплати допомоги на проживання для переселенців.",
+]
+STORY_RU = [
+    "В Днепре спасатели в течение ночи тушили пожар на складе строительных материалов в "
+    "Самарском районе. Огонь охватил площадь около пятисот квадратных метров.",
+    "По данным ГСЧС, к тушению привлекли двенадцать единиц техники и более сорока спасателей. "
+    "Пострадавших нет.",
+    "Причину возгорания устанавливают следователи полиции.",
+]
+TEASERS_RU = [
+    "В Одессе открылся новый пункт приема гуманитарной помощи для переселенцев.",
+    "Нацбанк Украины оставил учетную ставку без изменений до конца квартала.",
+    "Харьковский театр показал первую премьеру сезона в подземном зале.",
+    "В Карпатах спасатели предупредили туристов о сходе лавин.",
+]
+STORY_EN = [
+    "The city of Lviv has opened a new rehabilitation centre for veterans in a former textile "
+    "factory, the mayor's office said on Monday. The centre will treat up to 200 people a week.",
+    "Officials said the project was funded jointly by the city budget and a grant from a "
+    "Canadian foundation, and took eighteen months to complete.",
+    "The centre employs 35 doctors and physiotherapists, most of them from the region.",
+]
+TEASERS_EN = [
+    "Heavy snowfall closed three mountain passes in western Ukraine overnight.",
+    "Ukraine's grain exports rose by a tenth in February, the agriculture ministry said.",
+    "A Kyiv start-up has raised $4 million to develop drone detection software.",
+    "Poland and Ukraine agreed to open a new border crossing for trucks in spring.",
+]
+
+
+# --- a lead paragraph called a teaser (the cut came too early) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("story", "context", "teasers"),
+    [
+        pytest.param(
+            STORY_UK,
+            "Раніше в Житомирі вже тричі за зиму виникали пориви на магістральних трубах.",
+            TEASERS_UK,
+            marks=GAP,
+        ),
+        (
+            STORY_RU,
+            "Ранее на этом же складе в прошлом году произошло короткое замыкание.",
+            TEASERS_RU,
+        ),
+        (
+            STORY_EN,
+            "In January, the city opened a similar centre for children with disabilities.",
+            TEASERS_EN,
+        ),
+    ],
+)
+def test_context_paragraph_stays_in_the_lead(
+    story: list[str], context: str, teasers: list[str]
+) -> None:
+    """ "Раніше…/Ранее…/In January…" paragraphs recap earlier events: still the story."""
+    doc = [*story, context, *teasers]
+    res = split_text("\n".join(doc))
+    assert res.lead == [*story, context]
+    assert _t(res) == teasers
+
+
+def test_short_last_paragraph_stays_in_the_lead() -> None:
+    doc = [*STORY_UK, "Роботи фінансує міська рада.", *TEASERS_UK]
+    res = split_text("\n".join(doc))
+    assert res.lead == [*STORY_UK, "Роботи фінансує міська рада."]
+    assert _t(res) == TEASERS_UK
+
+
+@GAP
+def test_structured_story_weather_by_region_stays_in_the_lead() -> None:
+    forecast = [
+        "Синоптики Укргідрометцентру попередили про різке похолодання в більшості областей "
+        "України у вихідні.",
+        "На заході країни очікується мокрий сніг, температура вночі від 0 до мінус 3 градусів.",
+        "На півночі та в центрі - без опадів, вночі до мінус 5, вдень близько нуля.",
+        "На півдні та сході - дощ, вдень від плюс 2 до плюс 6 градусів.",
+        "У Києві в суботу вночі до мінус 4, вдень до плюс 1.",
+    ]
+    doc = [*forecast, *TEASERS_UK]
+    res = split_text("\n".join(doc))
+    assert res.lead == forecast
+    assert _t(res) == TEASERS_UK
+
+
+# --- a teaser kept in the lead (the cut came too late) -------------------------------------------
+
+
+@GAP
+def test_teasers_on_the_same_broad_subject_are_teasers() -> None:
+    same_subject = [
+        "У Рівному через аварію на тепломережі без опалення залишилися два мікрорайони.",
+        "Уряд виділив додаткові кошти на заміну зношених водогонів у малих містах.",
+        "В Ужгороді через ремонт каналізації перекрили рух центральною вулицею.",
+    ]
+    doc = [*STORY_UK, *same_subject, *TEASERS_UK[:2]]
+    res = split_text("\n".join(doc))
+    assert res.lead == STORY_UK
+    assert _t(res) == [*same_subject, *TEASERS_UK[:2]]
+
+
+@pytest.mark.parametrize(
+    ("story", "teasers"),
+    [
+        pytest.param(STORY_UK, TEASERS_UK, marks=GAP),
+        pytest.param(STORY_RU, TEASERS_RU, marks=GAP),
+        (STORY_EN, TEASERS_EN),
+    ],
+)
+@pytest.mark.parametrize("sep", ["\n", "\n\n"])
+def test_single_and_double_newline_paragraphs(
+    story: list[str], teasers: list[str], sep: str
+) -> None:
+    res = split_text(sep.join([*story, *teasers]))
+    assert res.lead == story
+    assert _t(res) == teasers
+
+
+# --- boilerplate kept in the lead ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Нове на сайті",
+        "- Дата публікації",
+        "Житомир водоканал ремонт водогону зима морози Житомир комунальні послуги",
+        "Скриншот з відео міськради",
+        "Фото: пресслужба водоканалу",
+        "12:40, 14 лютого 2026",
+        "Автор: Ольга Мельник",
+    ],
+)
+def test_furniture_in_the_story_is_boilerplate(line: str) -> None:
+    doc = [STORY_UK[0], line, *STORY_UK[1:], *TEASERS_UK]
+    res = split_text("\n".join(doc))
+    assert line not in res.lead
+    assert line not in _t(res)
+    assert res.title != line
+    assert res.lead == STORY_UK
+
+
+def test_tag_word_run_after_the_story_is_boilerplate() -> None:
+    tags = "водоканал, Житомир, ремонт, комунальні послуги"
+    doc = [*STORY_UK, tags, *TEASERS_UK]
+    res = split_text("\n".join(doc))
+    assert tags in res.boilerplate
+    assert res.lead == STORY_UK
+    assert _t(res) == TEASERS_UK
+
+
+@pytest.mark.parametrize("section", ["Новини", "Новости", "News"])
+def test_section_name_first_line_is_not_the_title(section: str) -> None:
+    """The section name is furniture. The headline under it is the story's (LABELING.md only
+    labels index 0 as a title, so here it may come out as the title or as the first lead
+    paragraph: both score as lead)."""
+    head = "У Житомирі ремонтують водогін після морозів"
+    res = split_text("\n".join([section, head, *STORY_UK, *TEASERS_UK]))
+    assert res.title != section
+    assert section in res.boilerplate
+    assert [*([res.title] if res.title else []), *res.lead] == [head, *STORY_UK]
+    assert _t(res) == TEASERS_UK
+
+
+def test_section_name_heading_in_html_is_not_the_title() -> None:
+    html = (
+        "<article><h2>Новини</h2><h1>У Житомирі ремонтують водогін</h1>"
+        + "".join(f"<p>{p}</p>" for p in STORY_UK)
+        + "".join(
+            f'<p><a href="https://example.org/{i}">{t}</a></p>' for i, t in enumerate(TEASERS_UK)
+        )
+        + "</article>"
+    )
+    res = split_html(html)
+    assert res.title != "Новини"
+    assert "Новини" in res.boilerplate
+    assert [*([res.title] if res.title else []), *res.lead] == [
+        "У Житомирі ремонтують водогін",
+        *STORY_UK,
+    ]
+    assert _t(res) == TEASERS_UK
+
+
+# --- boilerplate kept among the teasers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", ["Back to top button", "Наверх", "Повернутися вгору"])
+def test_back_to_top_among_teasers_is_boilerplate(line: str) -> None:
+    doc = [*STORY_EN, *TEASERS_EN[:2], line, *TEASERS_EN[2:]]
+    res = split_text("\n".join(doc))
+    assert line in res.boilerplate
+    assert line not in _t(res)
+    assert _t(res) == TEASERS_EN
+    assert res.lead == STORY_EN
+
+
+@pytest.mark.parametrize("line", ["Lviv Daily News", "Житомир.Інфо", "ZHYTOMYR-NEWS.COM.UA"])
+def test_site_name_line_among_teasers_is_boilerplate(line: str) -> None:
+    doc = [*STORY_EN, *TEASERS_EN[:2], line, *TEASERS_EN[2:]]
+    res = split_text("\n".join(doc))
+    assert line not in _t(res)
+    assert line not in res.lead
+    assert _t(res) == TEASERS_EN
+
+
+# --- a lead or teaser paragraph missing from the output -----------------------------------------
+
+
+def test_every_story_and_teaser_paragraph_is_in_the_output() -> None:
+    doc = [*STORY_RU, "Реклама", *TEASERS_RU, *TEASERS_RU[:2]]
+    res = split_text("\n".join(doc))
+    out = [*res.lead, *_t(res), *res.boilerplate]
+    for p in doc:
+        assert p in out
+    assert res.lead == STORY_RU
+    assert _t(res) == [*TEASERS_RU, *TEASERS_RU[:2]]

@@ -1,0 +1,91 @@
+"""The split-item builder, the site folds and the constrained decode, on invented records."""
+
+from __future__ import annotations
+
+import itertools
+
+from bench.labelled import iter_fold_splits
+from bench.split_items import build_items
+from streams.text.split import HandScorer, split_text
+from streams.text.split.model import decode, default_scorer
+
+
+def _records() -> list[dict[str, object]]:
+    out = []
+    for i in range(12):
+        site = f"site{i % 5}.example"
+        paras = [
+            f"Заголовок новини номер {i}",
+            f"Перший абзац історії {i}. У місті {i} сталася подія, про яку розповіли.",
+            f"Другий абзац історії {i} з подробицями.",
+            "Фото: пресслужба",
+        ]
+        out.append(
+            {
+                "rid": f"r{i}",
+                "url": f"https://{site}/n/{i}",
+                "site": site,
+                "lang": "uk" if i % 3 else "ru",
+                "paras": paras,
+                "labels": "TLLB",
+            }
+        )
+    return out
+
+
+def test_builder_is_deterministic_and_gold_comes_from_the_records() -> None:
+    recs = _records()
+    a = build_items(recs, seed=3, variants=2)
+    assert a == build_items(recs, seed=3, variants=2)
+    assert a != build_items(recs, seed=4, variants=2)
+    texts = {p for r in recs for p in r["paras"]}  # type: ignore[attr-defined]
+    for row in a:
+        gold = row["gold"]
+        body = row.get("text") or row["html"]
+        for t in [*gold["lead"], *gold["teasers"], *gold["boilerplate"]]:
+            # a teaser may be the first sentence(s) of a paragraph, never new text
+            assert any(t == p or p.startswith(t) for p in texts)
+            assert t.split()[0] in body
+        own = next(r for r in recs if row["id"].startswith(str(r["rid"]) + "-"))
+        for t in gold["teasers"]:
+            assert t not in own["paras"]  # type: ignore[operator]
+
+
+def test_held_out_items_use_held_out_records_only() -> None:
+    recs = _records()
+    for fit, held in iter_fold_splits(recs, 3):
+        assert not {recs[i]["site"] for i in fit} & {recs[i]["site"] for i in held}
+        hr = [recs[i] for i in held]
+        allowed = {p for r in hr for p in r["paras"]}  # type: ignore[attr-defined]
+        for row in build_items(hr, hr, seed=1):
+            for t in row["gold"]["teasers"]:
+                assert any(t == p or p.startswith(t) for p in allowed)
+
+
+def test_decode_allows_one_title_and_only_before_the_story() -> None:
+    trans = [[0.0] * 4 for _ in range(4)]
+    start = [0.0] * 4
+    # Every unit would rather be a title: one is, and only boilerplate comes before it.
+    roles = decode([[5.0, 0.0, 0.0, 0.0]] * 4, trans, start)
+    assert roles.count(0) == 1
+    assert all(r == 3 for r in roles[: roles.index(0)])
+    # Boilerplate may precede the title.
+    roles = decode([[0.0, 0.0, 0.0, 5.0], [5.0, 0.0, 0.0, 0.0], [0.0, 5.0, 0.0, 0.0]], trans, start)
+    assert roles == [3, 0, 1]
+    # Exhaustive check against brute force on small sequences.
+    scores = [[0.3, 1.0, -0.5, 0.2], [0.9, 0.1, 0.4, 0.0], [1.2, 0.2, 0.8, 0.1]]
+    best = max(
+        (
+            seq
+            for seq in itertools.product(range(4), repeat=3)
+            if all(r != 0 or all(p == 3 for p in seq[:i]) for i, r in enumerate(seq))
+        ),
+        key=lambda seq: sum(scores[i][r] for i, r in enumerate(seq)),
+    )
+    assert decode(scores, trans, start) == list(best)
+
+
+def test_packaged_model_loads_and_hand_rules_remain_available() -> None:
+    assert default_scorer().name == "model"
+    doc = "Перший абзац новини про ремонт мосту в Одесі.\nДругий абзац про ремонт мосту."
+    assert split_text(doc, scorer=HandScorer()).lead == doc.split("\n")
