@@ -34,10 +34,9 @@ class ParsePool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            # forkserver: safe beside the threads of aiokafka/prometheus, and workers start from
-            # a clean process that has only imported the parser.
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["streams.feeds.parse"])
+            # spawn: safe beside the threads of aiokafka/prometheus; the workers are our own
+            # children (no fork server left behind), joined by close().
+            ctx = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(self.processes, mp_context=ctx)
         return self._executor
 
@@ -56,10 +55,11 @@ class ParsePool:
                 self._pool(), _parse, feed_id, body, dict(headers), url, fetched_at
             )
         except BrokenProcessPool:
-            self.close()
+            self.close(wait=False)
             raise ParseError("parser process died (pool rebuilt)") from None
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers; ``wait``: until they have exited (nothing outlives the poller)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=wait, cancel_futures=True)
             self._executor = None
