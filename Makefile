@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.core_speed
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.compression
+	$(BIN)/python -m bench.poller
 
 ## chaos: kill -9 / broker restart scenarios on 20,000 items, the issue-6 table (bench/results/chaos.json)
 chaos: $(STAMP)

@@ -75,3 +75,42 @@ CONSUMER_LAG = Gauge(
     "Records on an assigned partition not yet committed by this worker (end offset - committed).",
     ["topic", "partition"],
 )
+
+# --- poller (durable state, scheduling) -------------------------------------------------
+FEED_HTTP_RESPONSES = Counter(
+    "news_feed_http_responses_total",
+    "HTTP answers to feed fetches by status class (2xx..5xx) and code.",
+    ["status_class", "code"],
+)
+FEED_STATES = Gauge("news_feed_states", "Feeds owned by this poller, by state.", ["state"])
+FEED_SCHEDULE_DELAY_SECONDS = Histogram(
+    "news_feed_schedule_delay_seconds",
+    "How late a due poll started (start time minus due time).",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+FEED_ENTRIES = Counter(
+    "news_feed_entries_total", "Feed entries parsed, by result (new or seen).", ["result"]
+)
+FEED_BYTES = Counter("news_feed_bytes_total", "Feed body bytes received (decoded).")
+FEED_URL_UPDATES = Counter(
+    "news_feed_url_updates_total", "Stored feed URLs changed after a permanent redirect."
+)
+FEED_SEEN_CAP_HITS = Counter(
+    "news_feed_seen_cap_hits_total",
+    "Polls of a feed listing more items than NEWS_FEED_SEEN_MAX (re-sends become possible).",
+)
+FEED_STATE_COMMITS = Counter(
+    "news_feed_state_commits_total",
+    "Kafka transactions of items + feed state, by outcome.",
+    ["outcome"],
+)
+FEED_FULLTEXT_FETCHES = Counter(
+    "news_feed_fulltext_fetches_total",
+    "Article pages fetched for full text, by outcome.",
+    ["outcome"],
+)
+FEED_COMMIT_SECONDS = Histogram(
+    "news_feed_commit_seconds",
+    "Time from handing a poll's items + state to the committer until the transaction committed.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

@@ -57,43 +57,65 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    from streams.feeds.poller import run_poller
+    from streams.feeds.group import run_group
     from streams.feeds.registry import RegistryError, load_feeds
 
     s = _settings(args)
     _logging(s)
-    try:
-        feeds = load_feeds(s.feeds_file)
-    except RegistryError as exc:
-        print(f"news-streams poll: {exc} (set NEWS_FEEDS_FILE or --feeds)", file=sys.stderr)
+    feeds: list[Any] = []
+    if args.feeds or s.feeds_file.exists():
+        try:
+            feeds = load_feeds(s.feeds_file)
+        except RegistryError as exc:
+            print(f"news-streams poll: {exc} (set NEWS_FEEDS_FILE or --feeds)", file=sys.stderr)
+            return 2
+    outcomes = asyncio.run(run_group(s, feeds, once=args.once))
+    return 1 if any(not o.ok for o in outcomes) else 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    import json
+
+    from streams.feeds import commands
+
+    if args.action != "list" and not args.target:
+        what = "a URL" if args.action == "add" else "a feed id"
+        print(f"news-streams feeds {args.action}: needs {what}", file=sys.stderr)
         return 2
-    if args.once:
-        failed = asyncio.run(_poll_once(s, feeds))
-        return 1 if failed else 0
-    asyncio.run(run_poller(s, feeds))
-    return 0
-
-
-async def _poll_once(s: settings_mod.Settings, feeds: list[Any]) -> int:
-    """Poll every feed once, produce, flush; return how many feeds failed."""
-    from aiokafka import AIOKafkaProducer
-
-    from streams.feeds.poller import Poller
-    from streams.kafka import check_connection, client_kwargs
-
-    await check_connection(s)  # wrong credentials: a clear error now, not "Unable to bootstrap"
-    producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **client_kwargs(s))
-    await producer.start()
-
-    async def send(topic: str, key: bytes, value: bytes) -> None:
-        await producer.send_and_wait(topic, value=value, key=key)
-
+    s = _settings(args)
     try:
-        async with Poller(s, feeds, send) as poller:
-            outcomes = await poller.poll_once()
-    finally:
-        await producer.stop()
-    return sum(1 for o in outcomes if not o.ok)
+        if args.action == "add":
+            feed = asyncio.run(
+                commands.add(
+                    s,
+                    args.target,
+                    feed_id=args.id,
+                    interval_s=args.interval,
+                    full_text="always" if args.full_text else None,
+                    schedule=args.schedule,
+                )
+            )
+            print(f"added {feed.id} {feed.url}")
+        elif args.action == "remove":
+            asyncio.run(commands.remove(s, args.target))
+            print(f"removed {args.target}")
+        elif args.action == "pause":
+            asyncio.run(commands.pause(s, args.target))
+            print(f"paused {args.target}")
+        elif args.action == "resume":
+            asyncio.run(commands.resume(s, args.target))
+            print(f"resumed {args.target}")
+        else:
+            rows = asyncio.run(commands.rows(s))
+            if args.json:
+                for row in rows:
+                    print(json.dumps(row, ensure_ascii=False))
+            else:
+                print(commands.table(rows))
+    except commands.CommandError as exc:
+        print(f"news-streams feeds {args.action}: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _logging(s: settings_mod.Settings) -> None:
@@ -174,6 +196,17 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--bootstrap", help="override NEWS_BOOTSTRAP_SERVERS")
     p.add_argument("--once", action="store_true", help="poll every feed once, then exit")
     p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("feeds", help="the live feed registry: add|remove|pause|resume|list")
+    p.add_argument("action", choices=["add", "remove", "pause", "resume", "list"])
+    p.add_argument("target", nargs="?", help="URL (add) or feed id (remove, pause, resume)")
+    p.add_argument("--id", help="add: feed id (default: derived from the URL)")
+    p.add_argument("--interval", type=float, default=None, help="add: seconds between polls")
+    p.add_argument("--full-text", action="store_true", help="add: fetch each item's article")
+    p.add_argument("--schedule", choices=["fixed", "adaptive"], help="add: schedule kind")
+    p.add_argument("--json", action="store_true", help="list: JSON lines instead of a table")
+    p.add_argument("--bootstrap", help="override NEWS_BOOTSTRAP_SERVERS")
+    p.set_defaults(func=cmd_feeds)
 
     p = sub.add_parser("worker", help="run a Faust worker (split, dedup, tag, emit)")
     p.add_argument("--bootstrap", help="override NEWS_BOOTSTRAP_SERVERS")

@@ -256,6 +256,77 @@ class Settings:
             "(bench/compression.py), but every consumer must then support zstd.",
         ),
     )
+    # --- poller ---
+    poll_schedule: str = field(
+        default="fixed",
+        metadata=_meta(
+            "NEWS_POLL_SCHEDULE",
+            "Default feed schedule: fixed (the feed's interval) or adaptive (from its item rate).",
+        ),
+    )
+    poll_min_interval_s: float = field(
+        default=60.0,
+        metadata=_meta("NEWS_POLL_MIN_INTERVAL_S", "Shortest interval the adaptive schedule uses."),
+    )
+    poll_max_interval_s: float = field(
+        default=6 * 3600.0,
+        metadata=_meta(
+            "NEWS_POLL_MAX_INTERVAL_S",
+            "Longest interval: adaptive schedule bound, and how often a failing feed is polled.",
+        ),
+    )
+    poll_failing_after: int = field(
+        default=5,
+        metadata=_meta(
+            "NEWS_POLL_FAILING_AFTER", "Consecutive failed polls after which a feed is failing."
+        ),
+    )
+    feed_seen_max: int = field(
+        default=25_000,
+        metadata=_meta(
+            "NEWS_FEED_SEEN_MAX",
+            "Most item ids remembered per feed (at least what the feed lists, up to this cap).",
+        ),
+    )
+    parse_processes: int = field(
+        default=0,
+        metadata=_meta(
+            "NEWS_PARSE_PROCESSES", "Processes parsing feeds off the event loop (0 = one per CPU)."
+        ),
+    )
+    poller_session_timeout_s: float = field(
+        default=6.0,
+        metadata=_meta(
+            "NEWS_POLLER_SESSION_TIMEOUT_S",
+            "Poller group session timeout: a dead poller's feeds move after about this long.",
+        ),
+    )
+    full_text: str = field(
+        default="off",
+        metadata=_meta(
+            "NEWS_FULL_TEXT",
+            "Default full-text mode of feeds: off, auto (when an item is only a short summary) "
+            "or always.",
+        ),
+    )
+    full_text_summary_chars: int = field(
+        default=400,
+        metadata=_meta(
+            "NEWS_FULL_TEXT_SUMMARY_CHARS", "In auto mode, items shorter than this get full text."
+        ),
+    )
+    full_text_host_concurrency: int = field(
+        default=2,
+        metadata=_meta(
+            "NEWS_FULL_TEXT_HOST_CONCURRENCY", "Article fetches at the same time per host."
+        ),
+    )
+    full_text_host_delay_s: float = field(
+        default=1.0,
+        metadata=_meta(
+            "NEWS_FULL_TEXT_HOST_DELAY_S", "Pause between article fetches from one host."
+        ),
+    )
 
 
 FIELDS = fields(Settings)
@@ -308,6 +379,18 @@ def _check(s: Settings) -> None:
             "NEWS_DEDUP_EXPIRES_S must be at least 2 x NEWS_DEDUP_WINDOW_S: the dedup lookup "
             "reads the current and the previous window"
         )
+    if s.poll_schedule not in {"fixed", "adaptive"}:
+        raise SettingsError(
+            f"NEWS_POLL_SCHEDULE must be fixed or adaptive, got {s.poll_schedule!r}"
+        )
+    if not 0 < s.poll_min_interval_s <= s.poll_max_interval_s:
+        raise SettingsError("need 0 < NEWS_POLL_MIN_INTERVAL_S <= NEWS_POLL_MAX_INTERVAL_S")
+    if s.poll_failing_after < 1 or s.feed_seen_max < 1 or s.parse_processes < 0:
+        raise SettingsError(
+            "NEWS_POLL_FAILING_AFTER and NEWS_FEED_SEEN_MAX must be >= 1, NEWS_PARSE_PROCESSES >= 0"
+        )
+    if s.full_text not in {"off", "auto", "always"}:
+        raise SettingsError(f"NEWS_FULL_TEXT must be off, auto or always, got {s.full_text!r}")
     if not s.store.startswith(("rocksdb://", "memory://")):
         raise SettingsError(f"NEWS_STORE must be rocksdb:// or memory://, got {s.store!r}")
     if s.batch_max < 1 or s.batch_within_s <= 0:

@@ -15,6 +15,17 @@ RAW_DLQ = "news.raw.dlq"
 EVENTS = "news.events"
 """Every first-seen unit (lead or teaser) as a schema-versioned event."""
 
+FEEDS = "news.feeds"
+"""The live feed registry (compacted), key = feed id, value = feed JSON (see ``registry``).
+
+The YAML feeds file only bootstraps it; ``news-streams feeds add|remove|pause|resume`` edit it.
+"""
+
+FEEDS_STATE = "news.feeds.state"
+"""Per-feed poller state (compacted), key = feed id, co-partitioned with :data:`FEEDS`: URL after
+permanent redirects, validators, schedule, error state and the ids of items already produced.
+Written in the same Kafka transaction as the items it accounts for."""
+
 TAG_TOPIC_PREFIX = "news.topic."
 """``news.topic.<tag>``: the events carrying ``<tag>``, one topic per taxonomy tag."""
 

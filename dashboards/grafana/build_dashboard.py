@@ -259,6 +259,78 @@ def build() -> dict[str, Any]:
         w=12,
     )
 
+    lay.add(
+        timeseries(
+            "Feeds by state",
+            "Feeds owned by the pollers by state: active, failing (polled at the maximum "
+            "interval), disabled (410; feeds resume), paused (news_feed_states).",
+            targets(("sum by (state) (news_feed_states)", "{{state}}")),
+        )
+    )
+    lay.add(
+        timeseries(
+            "HTTP answers by code",
+            "Feed fetch answers per second by status code (news_feed_http_responses_total).",
+            targets((f"sum by (code) (rate(news_feed_http_responses_total[{RI}]))", "{{code}}")),
+            unit="reqps",
+            stack=True,
+        )
+    )
+    lay.add(
+        timeseries(
+            "Schedule delay and commit p99",
+            "How late due polls start (news_feed_schedule_delay_seconds: a poller that is "
+            "behind) and the wait for the Kafka transaction of items + state "
+            "(news_feed_commit_seconds).",
+            targets(
+                (
+                    "histogram_quantile(0.99, sum by (le) "
+                    f"(rate(news_feed_schedule_delay_seconds_bucket[{RI}])))",
+                    "schedule delay p99",
+                ),
+                (
+                    "histogram_quantile(0.99, sum by (le) "
+                    f"(rate(news_feed_commit_seconds_bucket[{RI}])))",
+                    "commit p99",
+                ),
+            ),
+            unit="s",
+        )
+    )
+    lay.add(
+        timeseries(
+            "Entries new vs seen, bytes",
+            "Parsed entries by result (news_feed_entries_total) and feed bytes received "
+            "(news_feed_bytes_total).",
+            targets(
+                (f"sum by (result) (rate(news_feed_entries_total[{RI}]))", "{{result}}"),
+                (f"rate(news_feed_bytes_total[{RI}])", "bytes/s"),
+            ),
+        )
+    )
+    lay.add(
+        timeseries(
+            "Poller events",
+            "Stored URLs moved by permanent redirects (news_feed_url_updates_total), polls over "
+            "NEWS_FEED_SEEN_MAX (news_feed_seen_cap_hits_total), transactions by outcome "
+            "(news_feed_state_commits_total), full-text fetches "
+            "(news_feed_fulltext_fetches_total).",
+            targets(
+                (f"increase(news_feed_url_updates_total[{RI}])", "url moved"),
+                (f"increase(news_feed_seen_cap_hits_total[{RI}])", "seen cap hit"),
+                (
+                    f"sum by (outcome) (increase(news_feed_state_commits_total[{RI}]))",
+                    "commit {{outcome}}",
+                ),
+                (
+                    f"sum by (outcome) (increase(news_feed_fulltext_fetches_total[{RI}]))",
+                    "full text {{outcome}}",
+                ),
+            ),
+        ),
+        w=16,
+    )
+
     # --- Pipeline ----------------------------------------------------------------------------
     lay.row("Pipeline (workers)")
     lay.add(

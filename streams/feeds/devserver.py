@@ -8,7 +8,10 @@ shared directory, the invented items in ``samples.yaml`` are used.
 It behaves like a polite real server (ETag/Last-Modified → 304, gzip) and, in trickle mode,
 reveals items over time so a live demo shows events flowing. Misbehaving endpoints under
 ``/test/`` exercise the fetcher's limits: slow, dripping, huge, gzip bomb, malformed, not XML,
-undeclared windows-1251, error statuses, redirects, and an echo of the request headers.
+undeclared windows-1251, error statuses, redirects, and an echo of the request headers; and
+for the poller's permanent outcomes: 301/308/302/307 to a feed, 410, billion laughs, undefined
+entities, an empty body, a big feed (always 200, no validators), ``Cache-Control`` on demand,
+and ``/bench/{i}`` (every tenth feed has 30 new items on every request, the others answer 304).
 
 Standalone: ``python -m streams.feeds.devserver --port 8765 [--trickle 5] [--write-feeds F]``.
 """
@@ -300,6 +303,12 @@ class FeedServer:
         self.trickle_initial = trickle_initial
         self.started_at = time.time()
         self.requests: dict[str, int] = {}
+        self.log: list[tuple[float, str, str]] = []
+        """(time, path, User-Agent) of every feed request (who polled what, when)."""
+        self._big: dict[int, bytes] = {}
+        self._bench_rounds: dict[int, int] = {}
+        self.robots_txt: str | None = "User-agent: *\nDisallow: /articles/private\n"
+        """Served at /robots.txt (None: 404)."""
         self._feeds: dict[str, _Feed] = {}
         self._runner: web.AppRunner | None = None
         self._bomb: bytes | None = None
@@ -319,6 +328,14 @@ class FeedServer:
         app.router.add_get("/test/status/{code}", self._status)
         app.router.add_get("/test/redirect/{n}", self._redirect)
         app.router.add_get("/test/headers", self._headers)
+        app.router.add_get("/test/moved/{code}/{name}", self._moved)
+        app.router.add_get("/test/billion-laughs", self._billion_laughs)
+        app.router.add_get("/test/undefined-entity", self._undefined_entity)
+        app.router.add_get("/test/empty", self._empty)
+        app.router.add_get("/test/big", self._big_feed)
+        app.router.add_get("/bench/{i}", self._bench)
+        app.router.add_get("/robots.txt", self._robots)
+        app.router.add_get("/articles/{slug:.+}", self._article)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -398,6 +415,7 @@ class FeedServer:
     # handlers
     def _count(self, request: web.Request) -> None:
         self.requests[request.path] = self.requests.get(request.path, 0) + 1
+        self.log.append((time.time(), request.path, request.headers.get("User-Agent", "")))
 
     async def _index(self, request: web.Request) -> web.Response:
         links = "".join(
@@ -418,6 +436,8 @@ class FeedServer:
         etag = f'"{feed.name}-{feed.version}-{len(items)}"'
         last_modified = datetime.fromtimestamp(int(changed), UTC)
         headers = {"ETag": etag, "Last-Modified": format_datetime(last_modified, usegmt=True)}
+        if "max_age" in request.query:
+            headers["Cache-Control"] = f"max-age={int(request.query['max_age'])}"
         if _not_modified(request, etag, last_modified):
             return web.Response(status=304, headers=headers)
         title = f"news-streams dev: {feed.name}"
@@ -493,6 +513,7 @@ class FeedServer:
         return web.Response(body=body, headers={"Content-Type": "application/rss+xml"})
 
     async def _status(self, request: web.Request) -> web.Response:
+        self._count(request)
         code = int(request.match_info["code"])
         headers = {}
         if "retry_after" in request.query:
@@ -502,6 +523,77 @@ class FeedServer:
     async def _headers(self, request: web.Request) -> web.Response:
         """Echo the request headers as JSON (what the fetcher really sends)."""
         return web.json_response(dict(request.headers))
+
+    async def _moved(self, request: web.Request) -> web.Response:
+        """``code`` (301/302/307/308) to ``/feeds/<name>``."""
+        self._count(request)
+        code = int(request.match_info["code"])
+        target = f"/feeds/{request.match_info['name']}"
+        return web.Response(status=code, headers={"Location": target})
+
+    async def _billion_laughs(self, request: web.Request) -> web.Response:
+        self._count(request)
+        return web.Response(text=BILLION_LAUGHS, content_type="application/rss+xml")
+
+    async def _undefined_entity(self, request: web.Request) -> web.Response:
+        self._count(request)
+        body = BILLION_LAUGHS.split("]>", 1)[1]  # the same without its declarations
+        return web.Response(text=body, content_type="application/rss+xml")
+
+    async def _empty(self, request: web.Request) -> web.Response:
+        self._count(request)
+        return web.Response(body=b"", content_type="application/rss+xml")
+
+    async def _big_feed(self, request: web.Request) -> web.Response:
+        """``items`` items of ~1 KB (9,500 ≈ 9 MB), always 200, uncompressed, never the same."""
+        self._count(request)
+        n = int(request.query.get("items", "9500"))
+        if n not in self._big:
+            filler = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 15
+            items = [
+                DevItem(f"big-{i}", f"Big feed item {i}", f"https://dev.invalid/big/{i}",
+                        datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=i), f"{i} {filler}")
+                for i in range(n)
+            ]  # fmt: skip
+            self._big[n] = render_rss("big", "https://dev.invalid/big", items).encode()
+        # A different body every time (like a changing lastBuildDate): parsed on every poll.
+        body = self._big[n] + f"<!-- {time.time()} -->".encode()
+        return web.Response(body=body, content_type="application/rss+xml")
+
+    async def _bench(self, request: web.Request) -> web.Response:
+        """Feed ``i``: i % 10 == 0 → 200 with 30 new items per request; else 304 when asked."""
+        i = int(request.match_info["i"])
+        if i % 10 and request.headers.get("If-None-Match") == f'"bench-{i}"':
+            return web.Response(status=304, headers={"ETag": f'"bench-{i}"'})
+        round_ = self._bench_rounds.get(i, 0)
+        self._bench_rounds[i] = round_ + 1
+        n = 30 if i % 10 == 0 else 1
+        start = round_ * n if i % 10 == 0 else 0
+        body = _bench_rss(i, start, n)
+        return web.Response(
+            body=body, headers={"ETag": f'"bench-{i}-{round_}"' if i % 10 == 0 else f'"bench-{i}"'},
+            content_type="application/rss+xml",
+        )  # fmt: skip
+
+    async def _robots(self, request: web.Request) -> web.Response:
+        self._count(request)
+        if self.robots_txt is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=self.robots_txt, content_type="text/plain")
+
+    async def _article(self, request: web.Request) -> web.Response:
+        """A whole article page (for full text): lead, body, a teaser block, boilerplate."""
+        self._count(request)
+        slug = html.escape(request.match_info["slug"])
+        page = (
+            f"<!doctype html><html><head><title>{slug}</title></head><body>"
+            f"<nav><a href='/'>Home</a> | <a href='/news'>News</a></nav><article>"
+            f"<h1>Article {slug}</h1><p>The full text of article {slug} begins here.</p>"
+            f"<p>It goes on with details that the feed's summary left out.</p></article>"
+            f"<aside><h3>Read also</h3><ul><li>Another story</li></ul></aside>"
+            f"<footer>© news-streams dev server</footer></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     async def _redirect(self, request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
@@ -521,6 +613,40 @@ CP1251_RSS = """<rss version="2.0"><channel><title>Новости региона
 <description>В субботу и воскресенье ожидается до двадцати градусов тепла и небольшой ветер.
 </description></item>
 </channel></rss>"""
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE rss [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>lol</title>
+<item><title>&lol9;</title><guid>lol-1</guid><description>&lol9;</description></item>
+</channel></rss>"""
+
+
+def _bench_rss(feed: int, start: int, n: int) -> bytes:
+    rows = "".join(
+        f"<item><title>Bench {feed} item {k}</title><guid>bench-{feed}-{k}</guid>"
+        f"<link>https://dev.invalid/bench/{feed}/{k}</link>"
+        f"<pubDate>Thu, 01 Jan 2026 00:00:00 GMT</pubDate>"
+        f"<description>Story {k} of bench feed {feed}: a short paragraph of news text that "
+        f"stands in for a summary of a real article.</description></item>"
+        for k in range(start, start + n)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>bench {feed}</title><link>https://dev.invalid/bench/{feed}</link>"
+        f"<description>bench</description>{rows}</channel></rss>"
+    ).encode()
 
 
 def _tiny_rss() -> str:

@@ -4,13 +4,23 @@ Encodings: feedparser trusts the HTTP charset, the XML declaration and a BOM; wi
 them and a body that is not UTF-8 it silently decodes as windows-1252, which turns Cyrillic
 feeds (windows-1251, KOI8-R) into mojibake. When a feed declares nothing and is not valid
 UTF-8 we ask charset-normalizer and re-parse the text as UTF-8.
+
+Entities: a document declaring entities (``<!ENTITY``: billion laughs, XXE) or using an
+undefined one that is not an HTML entity is refused whole. feedparser drops the declarations
+and its lenient parser would otherwise hand us ``&lol9;`` as an item. HTML named entities
+(``&nbsp;``), common in real RSS, stay tolerated.
+
+Runs in worker processes (:mod:`streams.feeds.parsepool`): everything here is pure and the
+result is picklable.
 """
 
 from __future__ import annotations
 
+import html.entities
 import logging
 import re
 import time
+import xml.sax
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +28,7 @@ from typing import Any
 
 import charset_normalizer
 import feedparser
+import xxhash
 
 from streams.records import RawItem, make_item_id
 from streams.times import now_iso
@@ -28,6 +39,9 @@ _XML_DECL_RE = re.compile(rb"^\s*<\?xml[^>]*\?>", re.S)
 _XML_ENCODING_RE = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.S)
 _CHARSET_RE = re.compile(r";\s*charset\s*=", re.I)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_ENTITY_DECL_RE = re.compile(rb"<!ENTITY", re.I)
+_ENTITY_REF_RE = re.compile(r"&([A-Za-z_][A-Za-z0-9._-]*);")
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _MARKUP_RE = re.compile(r"<[A-Za-z!/][^>]*>|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 
 
@@ -44,6 +58,10 @@ class ParseResult:
     bozo_reason: str | None = None
     redetected: bool = False
     """True when the charset was guessed by charset-normalizer (see module doc)."""
+    ttl_s: float | None = None
+    """The feed's RSS ``<ttl>`` in seconds (a floor for the schedule)."""
+    digests: tuple[int, ...] = ()
+    """Content digest of each item (same order): an edited item is sent again."""
 
 
 def parse_feed(
@@ -59,6 +77,8 @@ def parse_feed(
     A body that is not a feed, or is malformed with no usable entry, raises :class:`ParseError`;
     a malformed feed that still has entries yields them (the bozo reason is logged).
     """
+    if _ENTITY_DECL_RE.search(body[:65536]):
+        raise ParseError("not a well-formed feed: entity declarations (billion laughs / XXE)")
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     # feedparser resolves relative links against Content-Location; with headers present but
     # no Content-Type it would flag the feed as non-XML, so only add it beside a Content-Type.
@@ -80,6 +100,7 @@ def parse_feed(
                 result, redetected = retry, True
                 result["encoding"] = encoding
     bozo_reason = _bozo_reason(result)
+    _refuse_undefined_entities(result, body)
     entries = result.get("entries") or []
     items: list[RawItem] = []
     skipped = 0
@@ -102,7 +123,40 @@ def parse_feed(
         encoding=str(result.get("encoding") or ""),
         bozo_reason=bozo_reason,
         redetected=redetected,
+        ttl_s=_ttl_s(result),
+        digests=tuple(item_digest(item) for item in items),
     )
+
+
+def item_digest(item: RawItem) -> int:
+    """64-bit digest of what a reader sees of an item (title and content)."""
+    return xxhash.xxh3_64_intdigest(f"{item['title']}\x1f{item['content']}".encode())
+
+
+def _refuse_undefined_entities(result: Any, body: bytes) -> None:
+    exc = result.get("bozo_exception")
+    if not isinstance(exc, xml.sax.SAXParseException) or "undefined entity" not in str(exc):
+        return
+    text = body.decode("utf-8", "replace")
+    unknown = sorted(
+        {
+            name
+            for name in _ENTITY_REF_RE.findall(text)
+            if name not in _XML_ENTITIES and f"{name};" not in html.entities.html5
+        }
+    )
+    if unknown:
+        shown = ", ".join(f"&{n};" for n in unknown[:5])
+        raise ParseError(f"not a well-formed feed: undefined entity {shown}")
+
+
+def _ttl_s(result: Any) -> float | None:
+    ttl = (result.get("feed") or {}).get("ttl")
+    try:
+        minutes = float(str(ttl).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes * 60.0 if 0 < minutes < 1e6 else None
 
 
 def entry_to_item(feed_id: str, entry: Mapping[str, Any], fetched_at: str) -> RawItem | None:

@@ -7,6 +7,11 @@ Format (YAML)::
         url: https://example.org/rss.xml
         interval_s: 120         # optional, default NEWS_POLL_INTERVAL_S
         enabled: true           # optional, default true
+        full_text: auto         # optional: off | auto | always (true = always)
+        schedule: adaptive      # optional: fixed | adaptive, default NEWS_POLL_SCHEDULE
+
+At runtime the live list is the compacted topic ``news.feeds`` (key = feed id, value =
+:func:`encode_feed`); this file only bootstraps it (feeds whose id the topic has never seen).
 
 Errors name the file, the line and the feed, because the file is edited by hand and a typo
 should be fixed in seconds, not debugged at runtime.
@@ -21,9 +26,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import yaml
 
-ALLOWED_KEYS = frozenset({"id", "url", "interval_s", "enabled"})
+ALLOWED_KEYS = frozenset({"id", "url", "interval_s", "enabled", "full_text", "schedule"})
+FULL_TEXT_MODES = ("off", "auto", "always")
+SCHEDULES = ("fixed", "adaptive")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -39,9 +47,54 @@ class Feed:
     url: str
     interval_s: float | None = None
     enabled: bool = True
+    full_text: str | None = None
+    """off | auto | always; None = ``NEWS_FULL_TEXT``."""
+    schedule: str | None = None
+    """fixed | adaptive; None = ``NEWS_POLL_SCHEDULE``."""
+    token: str | None = None
+    """Changed by ``feeds resume``: a poller seeing a new token clears disabled/failing state."""
 
     def interval(self, default_s: float) -> float:
         return self.interval_s if self.interval_s is not None else default_s
+
+
+def encode_feed(feed: Feed) -> bytes:
+    """The ``news.feeds`` record value of a feed."""
+    return orjson.dumps(
+        {
+            "id": feed.id,
+            "url": feed.url,
+            "interval_s": feed.interval_s,
+            "enabled": feed.enabled,
+            "full_text": feed.full_text,
+            "schedule": feed.schedule,
+            "token": feed.token,
+        }
+    )
+
+
+REMOVED = b'{"removed":true}'
+"""Value of a removed feed: kept (not a tombstone) so the YAML bootstrap never re-adds it."""
+
+
+def decode_feed(feed_id: str, value: bytes | None) -> Feed | None:
+    """A ``news.feeds`` record → Feed, or None for a removed feed; RegistryError if invalid."""
+    if value is None:
+        return None
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise RegistryError(f"news.feeds record {feed_id!r}: not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise RegistryError(f"news.feeds record {feed_id!r}: not a JSON object")
+    if data.get("removed"):
+        return None
+    token = data.pop("token", None)
+    data = {k: v for k, v in data.items() if v is not None}
+    feed = _validate(data, f"news.feeds record {feed_id!r}")
+    return Feed(
+        feed.id, feed.url, feed.interval_s, feed.enabled, feed.full_text, feed.schedule, token
+    )
 
 
 def load_feeds(path: Path | str) -> list[Feed]:
@@ -131,7 +184,24 @@ def _validate(data: dict[str, Any], where: str) -> Feed:
     is_enabled = data.get("enabled", True)
     if not isinstance(is_enabled, bool):
         raise RegistryError(f"{where}: 'enabled' must be true or false (got {is_enabled!r})")
-    return Feed(id=feed_id, url=url, interval_s=interval, enabled=is_enabled)
+    full_text = data.get("full_text")
+    if full_text is True:
+        full_text = "always"
+    elif full_text is False:
+        full_text = "off"
+    if full_text is not None and full_text not in FULL_TEXT_MODES:
+        raise RegistryError(f"{where}: 'full_text' must be off, auto or always (got {full_text!r})")
+    schedule = data.get("schedule")
+    if schedule is not None and schedule not in SCHEDULES:
+        raise RegistryError(f"{where}: 'schedule' must be fixed or adaptive (got {schedule!r})")
+    return Feed(
+        id=feed_id,
+        url=url,
+        interval_s=interval,
+        enabled=is_enabled,
+        full_text=full_text,
+        schedule=schedule,
+    )
 
 
 def _line(node: yaml.Node) -> int:

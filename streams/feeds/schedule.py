@@ -85,3 +85,42 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if when.tzinfo is None:  # "-0000" parses naive; RFC 9110 dates are GMT anyway
         when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now)
+
+
+WEEK_S = 7 * 24 * 3600.0
+
+
+def adaptive_interval(
+    arrivals: list[tuple[float, int]], now: float, min_s: float, max_s: float
+) -> float:
+    """Interval from the feed's observed item rate, like Miniflux's entry-frequency scheduler.
+
+    ``arrivals`` are (poll time, new items) of polls that found new items. Items seen in the
+    last week spread over the week give one poll per expected new item, bounded to
+    [``min_s``, ``max_s``]; a feed with nothing new in a week is polled at ``max_s``.
+    """
+    recent = sum(n for t, n in arrivals if now - t <= WEEK_S)
+    if recent <= 0:
+        return max_s
+    return min(max_s, max(min_s, WEEK_S / recent))
+
+
+def server_floor(headers: dict[str, str] | None, ttl_s: float | None, now: float) -> float:
+    """The least interval the server asked for: RSS ``<ttl>``, ``Cache-Control: max-age``,
+    ``Expires`` and ``Retry-After``, capped at :data:`MAX_RETRY_AFTER_S` (0 if none)."""
+    floors = [ttl_s or 0.0]
+    h = headers or {}
+    cache = h.get("cache-control", "")
+    for part in cache.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() in ("max-age", "s-maxage") and value.strip().strip('"').isdigit():
+            floors.append(float(value.strip().strip('"')))
+    expires = h.get("expires")
+    if expires and "max-age" not in cache.lower():
+        when = parse_retry_after(expires, now)
+        if when is not None:
+            floors.append(when)
+    retry = parse_retry_after(h.get("retry-after"), now)
+    if retry is not None:
+        floors.append(retry)
+    return min(max(floors), MAX_RETRY_AFTER_S)

@@ -29,7 +29,7 @@ from streams.feeds.fetch import (
     is_public_address,
 )
 from streams.feeds.parse import ParseError, parse_feed
-from streams.feeds.poller import Poller, run_poller
+from streams.feeds.poller import Poller
 from streams.feeds.registry import Feed
 from streams.records import decode
 from streams.settings import Settings
@@ -373,73 +373,6 @@ async def test_trickle_mode_reveals_items_over_time() -> None:
             await asyncio.sleep(0.45)
             (second,) = await poller.poll_once()
             assert second.new >= 2
-
-
-async def test_run_poller_wires_producer_and_metrics(
-    server: FeedServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``run_poller`` with aiokafka's producer replaced by a fake (no broker needed)."""
-    import aiokafka
-    import httpx
-
-    import streams.kafka
-
-    producers: list[FakeProducer] = []
-
-    class FakeProducer:
-        def __init__(self, **kwargs: object) -> None:
-            self.kwargs = kwargs
-            self.sent: list[tuple[str, bytes | None, bytes | None]] = []
-            self.stopped = False
-            producers.append(self)
-
-        async def start(self) -> None:
-            pass
-
-        async def stop(self) -> None:
-            self.stopped = True
-
-        async def send_and_wait(
-            self, topic: str, value: bytes | None = None, key: bytes | None = None
-        ) -> None:
-            self.sent.append((topic, key, value))
-
-    async def no_broker_check(settings: object, timeout: float | None = None) -> None:
-        pass  # the real preflight connects to Kafka; here there is none
-
-    monkeypatch.setattr(aiokafka, "AIOKafkaProducer", FakeProducer)
-    monkeypatch.setattr(streams.kafka, "check_connection", no_broker_check)
-    name = uid("wired")
-    server.add_feed(name, make_items(name, 2), fmt="rss")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = replace(SETTINGS, metrics_port=port)
-    task = asyncio.create_task(
-        run_poller(settings, [Feed(name, server.feed_url(name))], metrics_addr="127.0.0.1")
-    )
-    try:
-        await _until(lambda: bool(producers) and len(producers[0].sent) == 2)
-        async with httpx.AsyncClient(trust_env=False) as client:
-            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
-            ready = await client.get(f"http://127.0.0.1:{port}/readyz")
-        assert f'news_feed_items_total{{feed="{name}"}} 2.0' in text
-        assert ready.status_code == 200, ready.text
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-    (producer,) = producers
-    assert producer.stopped
-    assert producer.kwargs == {
-        "bootstrap_servers": SETTINGS.bootstrap_servers,
-        "security_protocol": "PLAINTEXT",
-        "acks": "all",
-        "linger_ms": 5,
-        "enable_idempotence": True,
-    }
-    topic, key, value = producer.sent[0]
-    assert topic == topics.RAW and key == decode(value)["item_id"].encode()
 
 
 async def _until(condition: object, timeout: float = 5.0) -> None:

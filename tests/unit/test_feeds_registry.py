@@ -57,7 +57,7 @@ def test_empty_list_is_allowed() -> None:
         (
             "feeds:\n  - {id: a, url: 'http://x.org/', intervl: 3}\n",
             r"f\.yaml:2: feed 'a': unknown key\(s\) intervl "
-            r"\(allowed: enabled, id, interval_s, url\)",
+            r"\(allowed: enabled, full_text, id, interval_s, schedule, url\)",
         ),
         ("feeds:\n  - id: a\n    url: http://x.org/\n    interval_s: 0\n", r"positive number"),
         ("feeds:\n  - id: a\n    url: http://x.org/\n    interval_s: true\n", r"positive"),
