@@ -518,32 +518,31 @@ class GroupOffsets:
             last = offs
         return last
 
-    def takeover_s(self, kill_t: float) -> tuple[float | None, list[int]]:
-        """Seconds from ``kill_t`` until every partition that stalled has advanced again, and
-        the stalled partitions (those with records pending that did not move in the first
-        sample after the kill). ``None`` if some never moved again during the run."""
+    def takeover_s(self, kill_t: float, stall_s: float = 5.0) -> tuple[float | None, list[int]]:
+        """Seconds from ``kill_t`` until every partition with records pending has advanced
+        again (the slowest one: the killed worker's, taken over), and the partitions that
+        stalled longer than ``stall_s`` (longer than a commit interval). ``None`` if some
+        partition never moved again during the run."""
         before = self.committed_at(kill_t)
         after = [(ts, offs) for ts, offs in self.samples if ts > kill_t]
         if not after:
             return None, []
-        # Partitions that moved within 1 s after the kill belong to a live worker.
-        early = [offs for ts, offs in after if ts <= kill_t + 1.0]
-        first_after = early[-1] if early else after[0][1]
         worst = 0.0
         stalled: list[int] = []
+        never = False
         for p in range(len(self.tps)):
             c0 = before.get(p, -1)
-            if first_after.get(p, -1) > c0:
-                continue  # a survivor's partition: kept moving
-            end = self.end.get(p, 0)
-            if end <= max(c0, 0):
+            if self.end.get(p, 0) <= max(c0, 0):
                 continue  # nothing pending there: nothing to take over
-            stalled.append(p)
             moved = next((ts for ts, offs in after if offs.get(p, -1) > c0), None)
             if moved is None:
-                return None, stalled
+                never = True
+                stalled.append(p)
+                continue
+            if moved - kill_t > stall_s:
+                stalled.append(p)
             worst = max(worst, moved - kill_t)
-        return worst, stalled
+        return (None if never else worst), stalled
 
 
 # ------------------------------------------------------------------------------- the scenarios
@@ -562,7 +561,8 @@ class Scenario:
     kill_at_produced: float | None = None
     """Fault when this fraction of the items has been produced."""
     burst: float = 1.0
-    """Fraction of the items produced at once; the rest at ``rate`` items/s."""
+    """Fraction of the items produced at once; the rest at ``rate`` items/s, starting once
+    the first event has been read (so a fault by fraction produced hits a running worker)."""
     rate: float = 50.0
     broker_down_s: float = 20.0
     partitions: int = 6
@@ -600,6 +600,7 @@ class Report:
     takeover_s: float | None = None
     stalled_partitions: list[int] = field(default_factory=list)
     sigterm_exit_s: float | None = None
+    outage_s: float | None = None
     outage_log_lines: int | None = None
     outage_log_lines_per_s: float | None = None
     outage_top_lines: list[tuple[str, int]] = field(default_factory=list)
@@ -692,11 +693,13 @@ class Run:
         finally:
             await producer.stop()
 
-    async def _producer_task(self, bootstrap: str) -> None:
+    async def _producer_task(self, bootstrap: str, reader: EventReader) -> None:
         # k is a multiple of the partition count, so the round robin goes on seamlessly.
         k = int(len(self.items) * self.sc.burst) // self.sc.partitions * self.sc.partitions
         await self._produce(bootstrap, self.items[:k], None)
         if k < len(self.items):
+            while k and not reader.records:
+                await asyncio.sleep(0.1)
             await self._produce(bootstrap, self.items[k:], self.sc.rate)
 
     def _groups_read(self, reader: EventReader) -> int:
@@ -763,7 +766,7 @@ class Run:
             for w in self.workers:
                 w.start()
             t_start = self.workers[0].started_at
-            producer = asyncio.create_task(self._producer_task(bootstrap))
+            producer = asyncio.create_task(self._producer_task(bootstrap, reader))
             await self._wait_fault_moment(reader, deadline)
             fault_t = time.monotonic()
             rep.fault_at_s = fault_t - t_start
@@ -826,6 +829,7 @@ class Run:
             lines = [
                 ln for w, s in zip(self.workers, sizes, strict=True) for ln in w.log_between(s)
             ]
+            rep.outage_s = down
             rep.outage_log_lines = len(lines)
             rep.outage_log_lines_per_s = len(lines) / down
             rep.outage_top_lines = collections.Counter(map(_pattern, lines)).most_common(5)

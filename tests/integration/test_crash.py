@@ -50,7 +50,9 @@ def _scenario_or_skip(sc: Scenario) -> Scenario:
 
 
 async def _run(sc: Scenario, tmp_path: Path) -> Report:
-    return await run_scenario(_scenario_or_skip(sc), workdir=tmp_path)
+    report = await run_scenario(_scenario_or_skip(sc), workdir=tmp_path)
+    print(report.summary())  # shown by pytest -rA for passing tests too
+    return report
 
 
 def _check(report: Report, broken: list[str]) -> None:
