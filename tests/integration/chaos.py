@@ -150,6 +150,7 @@ def sentinel_items(partitions: int, *, seed: int, when: datetime | None = None) 
     at = when or datetime.now(UTC)
     out = []
     for p in range(partitions):
+        head = " ".join(rng.choice(vocab) for _ in range(8))
         words = " ".join(rng.choice(vocab) for _ in range(30))
         guid = f"sentinel-{seed}-{p}-{uuid.uuid4().hex[:8]}"
         out.append(
@@ -160,7 +161,7 @@ def sentinel_items(partitions: int, *, seed: int, when: datetime | None = None) 
                 title=None,
                 published=_iso(at),
                 fetched_at=_iso(at),
-                content=f"Sentinel {p}\n{words.capitalize()}.",
+                content=f"{head.capitalize()}\n{words.capitalize()}.",
                 content_type="text/plain",
                 guid=guid,
             )
