@@ -1,24 +1,39 @@
-"""Pipeline throughput and latency on a real embedded broker, against a raw aiokafka baseline.
+"""Pipeline throughput and latency on a real embedded broker, against two baselines.
 
-(a) baseline: a plain aiokafka consume -> produce pass-through of the same raw items (the floor
-    cost of Python + Kafka); (b) the full Faust pipeline (split, two dedup stages, tag, emit) in a
-    worker process. Both start idle, then N pre-encoded items are produced as fast as possible;
-    throughput = N / (time until the last output record arrives). Then latency (fetched_at ->
-    event on news.events) p50/p99 at a fixed offered rate. Results: bench/results/pipeline.json.
+Measured in one run, each on a fresh embedded broker so no run sees another's records:
 
-    python -m bench.pipeline [--items 2000] [--rate 50] [--seconds 20]
+(a) raw pass-through: a plain aiokafka consume -> produce loop over the same raw items (the floor
+    cost of Python + Kafka);
+(b) Faust's consume floor: a Faust agent that only iterates ``stream.take(500, within=0.05)`` and
+    sends one record per batch (``bench/faust_floor.py``): no Faust pipeline can consume raw
+    items faster than this;
+(c) the pipeline (split, two dedup stages, tag, emit) in 1 and 2 worker processes, under
+    exactly_once (the default) and at_least_once.
+
+Each starts idle, then N pre-encoded items are produced as fast as possible; throughput =
+N / (time until the last output record arrives). Then latency (fetched_at -> event on
+news.events) p50/p99 at half the measured one-worker rate. ``--profile`` also records the
+one-worker exactly_once run with py-spy (collapsed stacks and a flame graph in bench/results/).
+Results: bench/results/pipeline.json.
+
+    python -m bench.pipeline [--items 3000] [--workers 1,2] [--seconds 20] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import random
+import shutil
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -134,28 +149,65 @@ async def baseline(bootstrap: str, values: list[tuple[bytes, bytes]]) -> float:
     return len(values) / (t1 - t0)
 
 
-def start_worker(bootstrap: str, data_dir: Path, app_id: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    bootstrap: str,
+    data_dir: Path,
+    app_id: str,
+    guarantee: str = "exactly_once",
+    profile: Path | None = None,
+    module: str = "streams.cli",
+    extra: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         NEWS_BOOTSTRAP_SERVERS=bootstrap,
         NEWS_DATA_DIR=str(data_dir),
         NEWS_APP_ID=app_id,
         NEWS_WEB_PORT=str(_free_port()),
-        NEWS_LOG_LEVEL="WARNING",
+        NEWS_LOG_LEVEL="INFO",
+        NEWS_PROCESSING_GUARANTEE=guarantee,
+        **(extra or {}),
     )
+    data_dir.mkdir(parents=True, exist_ok=True)
     log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 - lives as long as the worker
-    return subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log, stderr=log
-    )
+    cmd = [sys.executable, "-m", module] + (["worker"] if module == "streams.cli" else [])
+    if profile is not None:
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        cmd = [spy, "record", "-r", "100", "-o", str(profile), "--", *cmd]
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=ROOT)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT (py-spy writes its profile on it; a worker shuts down cleanly), then wait."""
+    import signal
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+async def wait_logs(paths: list[Path], text: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(p.exists() and text in p.read_text(errors="replace") for p in paths):
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"{text!r} not in all of {paths} after {timeout}s")
 
 
 async def wait_worker_ready(bootstrap: str, timeout: float = 120) -> None:
-    """A warm-up item goes through: the worker has joined and built its tables."""
+    """A warm-up item goes through: the worker has joined and restored its state."""
     item = raw_items(1, feed="warmup", seed=999)[0]
     # Its own text: sharing teasers with the measured items would change their expected events.
-    item["content"] = "Warm-up item\nThe pipeline warm-up item has a text of its own, " + str(
-        time.time()
-    )
+    # Random letters, not a timestamp: digits are masked in signatures, so a second warm-up
+    # with only a new number would be (rightly) dropped as a near-duplicate of the first.
+    rng = random.Random()
+    words = " ".join("".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(8))
+    item["content"] = f"Warm-up item\nThe pipeline warm-up item {words} has a text of its own."
     ready = asyncio.Event()
     counter = asyncio.create_task(_count_until(bootstrap, topics.EVENTS, 1, timeout, ready))
     await ready.wait()
@@ -163,14 +215,161 @@ async def wait_worker_ready(bootstrap: str, timeout: float = 120) -> None:
     await counter
 
 
-async def pipeline(bootstrap: str, values: list[tuple[bytes, bytes]], n_events: int) -> float:
+async def _last_arrival(
+    bootstrap: str,
+    topic: str,
+    target: int,
+    timeout: float,
+    started: asyncio.Event,
+    *,
+    quiet: float = 3.0,
+    value_counts: bool = False,
+) -> tuple[float, int]:
+    """(monotonic time of the last record, count) once ``target`` arrived and ``quiet`` s passed.
+
+    ``value_counts``: each record's value is an item count (the Faust floor's batch records).
+    Waiting for quiet (not an exact count) keeps order-dependent near-duplicate chains, where the
+    stream may keep one event more or less than the offline order, from stalling the run.
+    """
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    try:
+        await consumer.getmany(timeout_ms=500)
+        started.set()
+        seen, last = 0, time.monotonic()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+            got = [r for recs in batch.values() for r in recs]
+            if got:
+                last = time.monotonic()
+                seen += sum(int(r.value) for r in got) if value_counts else len(got)
+            elif seen >= target and time.monotonic() - last >= quiet:
+                return last, seen
+        raise TimeoutError(f"only {seen} of {target} records on {topic} after {timeout}s")
+    finally:
+        await consumer.stop()
+
+
+async def timed_run(
+    bootstrap: str,
+    topic: str,
+    values: list[tuple[bytes, bytes]],
+    out: str,
+    target: int,
+    *,
+    value_counts: bool = False,
+) -> tuple[float, int]:
     ready = asyncio.Event()
-    counter = asyncio.create_task(_count_until(bootstrap, topics.EVENTS, n_events, 900, ready))
+    counter = asyncio.create_task(
+        _last_arrival(bootstrap, out, target, 900, ready, value_counts=value_counts)
+    )
     await ready.wait()
     t0 = time.monotonic()
-    await _produce_all(bootstrap, topics.RAW, values)
-    t1 = await counter
-    return len(values) / (t1 - t0)
+    await _produce_all(bootstrap, topic, values)
+    t1, seen = await counter
+    return len(values) / (t1 - t0), seen
+
+
+@contextlib.asynccontextmanager
+async def fresh_broker(tmp: Path, name: str) -> AsyncIterator[str]:
+    """A new embedded broker with the public topics, stopped at the end."""
+    s = load()
+    broker = EmbeddedBroker(
+        port=_free_port(),
+        controller_port=_free_port(),
+        data_dir=tmp / name / "broker",
+        cache_dir=s.cache_dir,
+        kafka_version=s.kafka_version,
+        heap="1g",
+    )
+    broker.start()
+    try:
+        from streams.pipeline.app import topic_configs
+
+        await create_topics(
+            broker.bootstrap,
+            all_public_topics(_tags()),
+            partitions=6,
+            replication_factor=1,
+            configs=topic_configs(s),
+        )
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+async def faust_floor(tmp: Path, values: list[tuple[bytes, bytes]]) -> float:
+    async with fresh_broker(tmp, "floor") as bootstrap:
+        src, dst = "bench.floor.in", "bench.floor.out"
+        await create_topics(bootstrap, [src, dst], partitions=6, replication_factor=1)
+        proc = start_worker(
+            bootstrap,
+            tmp / "floor",
+            "bench-floor",
+            module="bench.faust_floor",
+            extra={"FLOOR_IN": src, "FLOOR_OUT": dst},
+        )
+        try:
+            warm = [(b"w", b"warm-up")]
+            ready = asyncio.Event()
+            counter = asyncio.create_task(
+                _last_arrival(bootstrap, dst, 1, 120, ready, quiet=0.5, value_counts=True)
+            )
+            await ready.wait()
+            await _produce_all(bootstrap, src, warm)
+            await counter
+            rate, _ = await timed_run(bootstrap, src, values, dst, len(values), value_counts=True)
+            return rate
+        finally:
+            stop_process(proc)
+
+
+async def pipeline_run(
+    tmp: Path,
+    values: list[tuple[bytes, bytes]],
+    n_events: int,
+    *,
+    workers: int,
+    guarantee: str,
+    profile: Path | None = None,
+    latency_rate: float = 0,
+    seconds: float = 20,
+) -> dict[str, Any]:
+    name = f"pipeline-{workers}w-{guarantee}" + ("-latency" if latency_rate else "")
+    # A unique group: a stray worker of another run that finds this broker on a reused port
+    # must not join our group and take partitions.
+    app_id = f"bench-pipeline-{os.getpid()}-{int(time.time())}"
+    async with fresh_broker(tmp, name) as bootstrap:
+        procs = [
+            start_worker(
+                bootstrap,
+                tmp / name / f"w{i}",
+                app_id,
+                guarantee,
+                profile=profile if i == 0 else None,
+            )
+            for i in range(workers)
+        ]
+        try:
+            await wait_logs(
+                [tmp / name / f"w{i}" / "worker.log" for i in range(workers)], "Worker ready"
+            )
+            await wait_worker_ready(bootstrap)
+            if latency_rate:
+                return {"latency": await latency(bootstrap, latency_rate, seconds)}
+            rate, seen = await timed_run(
+                bootstrap, topics.RAW, values, topics.EVENTS, int(n_events * 0.98)
+            )
+            return {"items_per_s": rate, "events": seen}
+        finally:
+            for proc in procs:
+                stop_process(proc)
 
 
 async def latency(bootstrap: str, rate: float, seconds: float) -> dict[str, float]:
@@ -179,7 +378,10 @@ async def latency(bootstrap: str, rate: float, seconds: float) -> dict[str, floa
     items = raw_items(n, feed="latency", seed=4242)
     lat: list[float] = []
     consumer = AIOKafkaConsumer(
-        topics.EVENTS, bootstrap_servers=bootstrap, auto_offset_reset="latest"
+        topics.EVENTS,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        isolation_level="read_committed",
     )
     await consumer.start()
     await consumer.getmany(timeout_ms=500)
@@ -234,52 +436,73 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     n_events = expected_events(items)
     size = statistics.mean(len(it["content"]) for it in items)
     print(f"{len(items)} items, mean {size:.0f} chars, {n_events} expected events", flush=True)
-    with tempfile.TemporaryDirectory(prefix="news-bench-") as tmp:
-        s = load()
-        broker = EmbeddedBroker(
-            port=_free_port(),
-            controller_port=_free_port(),
-            data_dir=Path(tmp) / "broker",
-            cache_dir=s.cache_dir,
-            kafka_version=s.kafka_version,
-            heap="1g",
-        )
-        broker.start()
-        worker = None
-        try:
-            bootstrap = broker.bootstrap
-            await create_topics(
-                bootstrap, all_public_topics(_tags()), partitions=6, replication_factor=1
-            )
-            base = await baseline(bootstrap, values)
-            print(f"raw aiokafka pass-through: {base:,.0f} items/s", flush=True)
-            worker = start_worker(bootstrap, Path(tmp), "bench-pipeline")
-            await wait_worker_ready(bootstrap)
-            full = await pipeline(bootstrap, values, n_events)
-            print(f"full pipeline:             {full:,.0f} items/s", flush=True)
-            rate = args.rate or max(1.0, round(full * 0.5))
-            lat = await latency(bootstrap, rate, args.seconds)
-            print(
-                f"latency at {rate:.0f} items/s: p50 {lat.get('p50_s', 0) * 1000:.0f} ms, "
-                f"p99 {lat.get('p99_s', 0) * 1000:.0f} ms ({lat.get('samples')} samples)",
-                flush=True,
-            )
-        finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(30)
-            broker.stop()
-    result = {
+    workers = [int(w) for w in args.workers.split(",")]
+    result: dict[str, Any] = {
         "items": len(items),
         "mean_item_chars": size,
         "expected_events": n_events,
-        "baseline_items_per_s": base,
-        "pipeline_items_per_s": full,
-        "ratio_pipeline_to_baseline": full / base,
-        "latency": lat,
         "cpus": os.cpu_count(),
+        "runs": {},
     }
-    print(f"ratio pipeline / pass-through: {full / base:.2f}")
+    with tempfile.TemporaryDirectory(prefix="news-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        async with fresh_broker(tmp, "baseline") as bootstrap:
+            base = await baseline(bootstrap, values)
+        print(f"raw aiokafka pass-through:      {base:8,.0f} items/s", flush=True)
+        floor = await faust_floor(tmp, values)
+        print(f"Faust consume floor (take 500): {floor:8,.0f} items/s", flush=True)
+        result.update(baseline_items_per_s=base, faust_floor_items_per_s=floor)
+        runs = [(w, "exactly_once") for w in workers] + [(1, "at_least_once")]
+        for w, guarantee in runs:
+            profile = None
+            if args.profile and w == 1 and guarantee == "exactly_once":
+                profile = RESULTS.parent / "pipeline-flamegraph.svg"
+            latency_rate = 0.0
+            run = await pipeline_run(
+                tmp,
+                values,
+                n_events,
+                workers=w,
+                guarantee=guarantee,
+                profile=profile,
+            )
+            rate = run["items_per_s"]
+            if w == 1 and guarantee == "exactly_once":
+                latency_rate = args.rate or max(1.0, round(rate * 0.5))
+                lat_run = await pipeline_run(
+                    tmp,
+                    values[:1],
+                    1,
+                    workers=1,
+                    guarantee=guarantee,
+                    latency_rate=latency_rate,
+                    seconds=args.seconds,
+                )
+                run["latency"] = lat_run["latency"]
+            run.update(ratio_to_passthrough=rate / base, ratio_to_faust_floor=rate / floor)
+            result["runs"][f"{w}w-{guarantee}"] = run
+            print(
+                f"pipeline {w} worker(s) {guarantee:13}: {rate:8,.0f} items/s  "
+                f"({rate / floor:.2f}x Faust floor, {rate / base:.2f}x pass-through)",
+                flush=True,
+            )
+            if "latency" in run:
+                lat = run["latency"]
+                print(
+                    f"  latency at {latency_rate:.0f} items/s offered: "
+                    f"p50 {lat.get('p50_s', 0) * 1000:.0f} ms, "
+                    f"p99 {lat.get('p99_s', 0) * 1000:.0f} ms ({lat.get('samples')} samples)",
+                    flush=True,
+                )
+    one = result["runs"]["1w-exactly_once"]
+    alo = result["runs"]["1w-at_least_once"]
+    result["exactly_once_cost"] = 1 - one["items_per_s"] / alo["items_per_s"]
+    print(
+        f"exactly_once throughput cost vs at_least_once: {result['exactly_once_cost']:.0%}"
+        f"\ntarget: >= 0.5x Faust floor with one worker: "
+        f"{one['ratio_to_faust_floor']:.2f}x; p99 < 500 ms at half load: "
+        f"{one['latency'].get('p99_s', 0) * 1000:.0f} ms"
+    )
     return result
 
 
@@ -291,7 +514,9 @@ def _tags() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--items", type=int, default=3000)
+    parser.add_argument("--workers", default="1,2", help="worker counts to run (exactly_once)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the 1-worker run")
     parser.add_argument("--rate", type=float, default=0, help="latency offered rate (0 = half)")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--json", type=Path, default=RESULTS)

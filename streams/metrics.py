@@ -43,3 +43,21 @@ EVENT_LATENCY_SECONDS = Histogram(
     "Time from fetched_at to event emission.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+
+# --- worker: batching and state ---------------------------------------------------------
+BATCH_SIZE = Histogram(
+    "news_batch_records",
+    "Records (split) or units (dedup stages) handled per batch, by stage.",
+    ["stage"],
+    buckets=(1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000),
+)
+STATE_ENTRIES = Gauge(
+    "news_dedup_state_entries",
+    "Live first-seen entries held in a dedup stage partition's state.",
+    ["stage", "partition"],
+)
+STATE_RESTORE_SECONDS = Histogram(
+    "news_dedup_state_restore_seconds",
+    "Time to rebuild one stage partition's state from its state topic.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)

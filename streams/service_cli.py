@@ -37,6 +37,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 async def create_all_topics(s: settings_mod.Settings) -> list[str]:
     from streams.admin import all_public_topics, create_topics, wait_for_broker
+    from streams.pipeline.app import topic_configs
 
     await wait_for_broker(s.bootstrap_servers, timeout=60)
     return await create_topics(
@@ -44,6 +45,7 @@ async def create_all_topics(s: settings_mod.Settings) -> list[str]:
         all_public_topics(tag_ids()),
         partitions=s.partitions,
         replication_factor=s.replication_factor,
+        configs=topic_configs(s),
     )
 
 
@@ -100,6 +102,9 @@ def _logging(s: settings_mod.Settings) -> None:
     logging.basicConfig(
         level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from streams.logs import install
+
+    install()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -111,13 +111,50 @@ class Settings:
         metadata=_meta("NEWS_CACHE_DIR", "Where Kafka jars are cached between runs."),
     )
     processing_guarantee: str = field(
-        default="at_least_once",
+        default="exactly_once",
         metadata=_meta(
-            "NEWS_PROCESSING_GUARANTEE", "Faust guarantee: at_least_once or exactly_once."
+            "NEWS_PROCESSING_GUARANTEE",
+            "exactly_once: events, tag copies and dedup state commit in one Kafka transaction "
+            "(read_committed consumers see each event once); at_least_once: never lost, a "
+            "repeat carries the same event_id.",
         ),
     )
     log_level: str = field(
         default="INFO", metadata=_meta("NEWS_LOG_LEVEL", "Log level for all processes.")
+    )
+    # --- pipeline (batching, recovery, record sizes) ---
+    batch_max: int = field(
+        default=1000,
+        metadata=_meta("NEWS_BATCH_MAX", "Most records a worker stage takes as one batch."),
+    )
+    batch_within_s: float = field(
+        default=0.05,
+        metadata=_meta(
+            "NEWS_BATCH_WITHIN_S", "Longest a stage waits to fill a batch (latency bound)."
+        ),
+    )
+    max_record_bytes: int = field(
+        default=4 * 1024 * 1024,
+        metadata=_meta(
+            "NEWS_MAX_RECORD_BYTES",
+            "Largest record we produce; topics are created with this max.message.bytes and "
+            "clients with this max_request_size. Larger raw items go to the DLQ.",
+        ),
+    )
+    session_timeout_s: float = field(
+        default=10.0,
+        metadata=_meta(
+            "NEWS_SESSION_TIMEOUT_S",
+            "Consumer-group session timeout: how soon a killed worker's partitions move.",
+        ),
+    )
+    worker_id: str = field(
+        default="",
+        metadata=_meta(
+            "NEWS_WORKER_ID",
+            "Static group membership id of this worker (stable across restarts, unique per "
+            "process; empty = <hostname>-<NEWS_WEB_PORT>).",
+        ),
     )
 
 
@@ -172,11 +209,24 @@ def _check(s: Settings) -> None:
         )
     if not s.store.startswith(("rocksdb://", "memory://")):
         raise SettingsError(f"NEWS_STORE must be rocksdb:// or memory://, got {s.store!r}")
+    if s.batch_max < 1 or s.batch_within_s <= 0:
+        raise SettingsError("NEWS_BATCH_MAX must be >= 1 and NEWS_BATCH_WITHIN_S > 0")
+    if s.max_record_bytes < 64 * 1024:
+        raise SettingsError(f"NEWS_MAX_RECORD_BYTES must be >= 65536, got {s.max_record_bytes}")
     if s.processing_guarantee not in {"at_least_once", "exactly_once"}:
         raise SettingsError(
             f"NEWS_PROCESSING_GUARANTEE must be at_least_once or exactly_once, "
             f"got {s.processing_guarantee!r}"
         )
+
+
+def worker_id(s: Settings) -> str:
+    """The static membership id: a restarted worker takes its old place without a rebalance."""
+    if s.worker_id:
+        return s.worker_id
+    import socket
+
+    return f"{socket.gethostname()}-{s.web_port}"
 
 
 def dedup_expires(s: Settings) -> float:

@@ -354,6 +354,30 @@ def build() -> dict[str, Any]:
         )
     )
 
+    lay.add(
+        timeseries(
+            "Batch size p50 / p99 by stage",
+            "Records (split) or units (dedup stages) per batch (news_batch_records). Small "
+            "batches at high load mean the stage waits on Kafka, not on the text core.",
+            quantiles("news_batch_records", (0.5, 0.99), by="le, stage"),
+        )
+    )
+    lay.add(
+        timeseries(
+            "Dedup state entries by stage",
+            "Live first-seen entries held per stage (news_dedup_state_entries), bounded by the "
+            "dedup window; state restores take (news_dedup_state_restore_seconds) p99.",
+            targets(
+                ("sum by (stage) (news_dedup_state_entries)", "stage {{stage}}"),
+                (
+                    "histogram_quantile(0.99, sum by (le) "
+                    f"(rate(news_dedup_state_restore_seconds_bucket[{RI}])))",
+                    "restore p99 (s)",
+                ),
+            ),
+        )
+    )
+
     # --- Kafka / Faust -----------------------------------------------------------------------
     lay.row("Kafka / Faust")
     lay.add(

@@ -1,43 +1,82 @@
-"""The agents: raw item -> units -> dedup stage 0 .. STAGES-1 -> events.
+"""The agents: raw items -> units -> dedup stage 0 .. STAGES-1 -> events, a batch at a time.
 
-Each agent is a thin loop around the pure core (``streams.text``): decode, call, send. Units are
-repartitioned by the stage key of their signature, so every duplicate meets its original in the
-same partition, where a tumbling windowed table holds the recently first-seen units per key.
+Each agent takes a batch of records (``stream.take_events``), calls the pure core on all of it,
+and writes what it produced as few records as possible: the units bound for one partition of the
+next stage travel as one record (a JSON list), so a hop costs per batch, not per unit. The public
+topics keep one event per record. The order of writes that makes this crash-safe is documented
+once, in ``streams/pipeline/state.py``; ``take_events`` acks a batch only after our code for it
+returned, so Faust never commits an input offset before its outputs are committed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from streams import records
+import orjson
+import xxhash
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from streams import records, topics
 from streams.events import HEADERS, build_event, encode
+from streams.kafka import client_kwargs
 from streams.metrics import (
+    BATCH_SIZE,
     DUPLICATES,
     EVENT_LATENCY_SECONDS,
     EVENTS,
     PROCESS_SECONDS,
     RAW_CONSUMED,
+    STATE_ENTRIES,
+    STATE_RESTORE_SECONDS,
     TAG_EVENTS,
     UNITS,
 )
-from streams.pipeline.app import Pipeline
-from streams.pipeline.dlq import dead_letter
-from streams.text.dedup import Seen, find_duplicate, prune
+from streams.pipeline.app import Pipeline, state_topic
+from streams.pipeline.dlq import dlq_record
+from streams.pipeline.output import Fenced, Outputs, Record
+from streams.pipeline.state import PartitionState, encode_bucket
 from streams.text.fingerprint import STAGES
 from streams.text.units import Unit, units_from_item
 from streams.times import parse_time
 
 log = logging.getLogger(__name__)
 
+UNITS_RECORD_BYTES = 512 * 1024
+"""Units bound for one partition are packed into records of at most this size."""
+
 
 def register(p: Pipeline) -> None:
     """Attach every agent to ``p.app``."""
-    _register_split(p)
+    rt = Runtime(p)
+    _register_split(p, rt)
     for stage in range(STAGES):
-        _register_stage(p, stage)
+        _register_stage(p, rt, stage)
+
+    # Faust's signal typing does not accept coroutine functions (it calls and awaits them).
+    @p.app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def on_revoked(app: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        revoked: set[TP] = args[0] if args else kwargs.get("revoked", set())
+        await rt.revoked(revoked)
+
+    @p.app.task
+    async def quiet_logs() -> None:
+        # Faust configures logging when the worker starts; filter its handlers from then on.
+        from streams.logs import install, install_task_dump
+
+        install()
+        install_task_dump()
+
+    @p.app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def on_shutdown(app: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        await rt.outputs.stop()
+
+
+TP = Any  # faust.types.TP (a TopicPartition namedtuple)
 
 
 class RecentExact:
@@ -45,8 +84,9 @@ class RecentExact:
 
     A unit whose exact fingerprint was forwarded within the window is certain to be dropped at
     stage 0 (it finds that unit, or what that unit duplicated), so it is dropped here instead of
-    costing a repartition round trip. Repeated teasers are most units on real sites. The cache
-    is only a shortcut: empty after a restart, the tables still decide.
+    costing a hop. Repeated teasers are most units on real sites. Only a shortcut: empty after
+    a restart, the stage state still decides. Safe under crashes: the unit it remembers was
+    acknowledged by the next stage before this batch's input is acked.
     """
 
     def __init__(self, window_s: float, capacity: int = 200_000) -> None:
@@ -66,78 +106,243 @@ class RecentExact:
             self._seen.popitem(last=False)
         return False
 
-
-def _register_split(p: Pipeline) -> None:
-    recent = RecentExact(p.settings.dedup_window_s)
-
-    @p.app.agent(p.raw, name=f"{p.settings.app_id}.split")
-    async def split_items(stream: Any) -> None:
-        async for event in stream.events():
-            RAW_CONSUMED.inc()
-            try:
-                item = records.decode(event.value)
-            except records.InvalidRecord as exc:
-                await dead_letter(p.dlq, event, str(exc), exc.code)
-                continue
-            started = time.perf_counter()
-            try:
-                units = units_from_item(dict(item))
-            except Exception as exc:  # a core bug on odd input must not stop the stream
-                log.exception("split failed for item %s", item.get("item_id"))
-                await dead_letter(
-                    p.dlq, event, f"processing failed: {type(exc).__name__}: {exc}", "processing"
-                )
-                continue
-            PROCESS_SECONDS.observe(time.perf_counter() - started)
-            for unit in units:
-                UNITS.labels(unit.kind).inc()
-                if recent.seen(unit.sig.exact, unit.ts):
-                    DUPLICATES.labels("local").inc()
-                    continue
-                await p.units[0].send(key=unit.sig.keys[0], value=unit.to_json())
+    def forget(self, exacts: Iterable[int]) -> None:
+        """Undo :meth:`seen` for units whose send did not happen (never in practice: retried)."""
+        for e in exacts:
+            self._seen.pop(e, None)
 
 
-def _register_stage(p: Pipeline, stage: int) -> None:
-    table = p.dedup[stage]
-    window = table.table.window
-    assert window is not None  # a tumbling table always has one
-    size = p.settings.dedup_window_s
-    last = stage == STAGES - 1
+class Runtime:
+    """Per-process state of the agents: producers, stage partition states, the shortcut."""
 
-    @p.app.agent(p.units[stage], name=f"{p.settings.app_id}.dedup-s{stage}")
-    async def dedup(stream: Any) -> None:
-        async for event in stream.events():
-            unit = Unit.from_json(event.value)
-            windows = table[unit.sig.keys[stage]]
-            current_range = window.current(unit.ts)
-            current = [Seen.from_json(e) for e in windows[current_range]]
-            previous = [Seen.from_json(e) for e in windows[window.current(unit.ts - size)]]
-            # A unit meeting its own entry (same event_id) is a replay: Faust re-reads records
-            # after a restart or rebalance. Dropping it keeps "none twice"; see README, Recovery.
-            if find_duplicate(unit.sig, previous + current, unit.ts, size) is not None:
-                DUPLICATES.labels(str(stage)).inc()
-                continue
-            # Send first, then record: if the agent is stopped in between, the replay finds no
-            # entry and sends again (a repeat with the same event_id), rather than losing it.
-            if last:
-                await _emit(p, unit)
+    def __init__(self, p: Pipeline) -> None:
+        self.p = p
+        self.settings = p.settings
+        self.outputs = Outputs(p.settings)
+        self.recent = RecentExact(p.settings.dedup_window_s)
+        self.states: dict[tuple[int, int], PartitionState] = {}
+        self._locks: dict[tuple[int, int], asyncio.Lock] = {}
+        self._partitions: dict[str, int] = {}
+        self.exactly_once = p.settings.processing_guarantee == "exactly_once"
+
+    async def partitions(self, topic: str) -> int:
+        n = self._partitions.get(topic)
+        if n is None:
+            n = self._partitions[topic] = await self.outputs.partitions(topic)
+        return n
+
+    # -- state lifecycle ---------------------------------------------------------------------
+    def lock(self, stage: int, partition: int) -> asyncio.Lock:
+        """Serialises a partition's batches, its restore and its revocation.
+
+        A batch in flight must commit before the partition's state is dropped or restored
+        again, or a restore could miss that batch's entries and its replay emit them twice.
+        """
+        key = (stage, partition)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    async def state(self, stage: int, partition: int) -> PartitionState:
+        """The partition's committed state, restored from its state topic on first use.
+
+        Call with :meth:`lock` held.
+        """
+        key = (stage, partition)
+        state = self.states.get(key)
+        if state is None:
+            state = self.states[key] = await self._restore(stage, partition)
+        return state
+
+    async def _restore(self, stage: int, partition: int) -> PartitionState:
+        started = time.monotonic()
+        final = stage == STAGES - 1
+        if final and self.exactly_once:
+            await self.outputs.transactional(partition)  # fence the previous owner first
+        state = PartitionState(stage, self.settings.dedup_window_s)
+        tp = TopicPartition(state_topic(self.settings, stage), partition)
+        consumer = AIOKafkaConsumer(
+            **client_kwargs(self.settings),
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            max_partition_fetch_bytes=self.settings.max_record_bytes + 64 * 1024,
+        )
+        await consumer.start()
+        count = 0
+        try:
+            consumer.assign([tp])
+            await consumer.seek_to_beginning(tp)
+            end = (await consumer.end_offsets([tp]))[tp]
+            while await consumer.position(tp) < end:
+                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=10_000)
+                for rec in batch.get(tp, ()):
+                    state.restore(rec.key.decode(), rec.value)
+                    count += 1
+        finally:
+            await consumer.stop()
+        state.sweep()
+        elapsed = time.monotonic() - started
+        STATE_RESTORE_SECONDS.observe(elapsed)
+        log.info(
+            "dedup stage %d partition %d restored: %d records, %d live entries in %.2f s",
+            stage,
+            partition,
+            count,
+            len(state),
+            elapsed,
+        )
+        return state
+
+    async def revoked(self, revoked: Iterable[TP]) -> None:
+        """Forget the state of partitions this worker no longer owns (the next owner restores)."""
+        for tp in revoked:
+            for stage in range(STAGES):
+                if tp.topic == topics.units_topic(self.settings.app_id, stage):
+                    async with self.lock(stage, tp.partition):
+                        self.states.pop((stage, tp.partition), None)
+                        if stage == STAGES - 1:
+                            await self.outputs.drop(tp.partition)
+
+    # -- hops --------------------------------------------------------------------------------
+    async def unit_records(self, stage: int, units: Iterable[Unit]) -> list[Record]:
+        """Units bound for ``stage``, packed per target partition (one record each, chunked)."""
+        topic = topics.units_topic(self.settings.app_id, stage)
+        n = await self.partitions(topic)
+        by_partition: dict[int, list[bytes]] = defaultdict(list)
+        for unit in units:
+            key = unit.sig.keys[stage].encode()
+            by_partition[xxhash.xxh3_64_intdigest(key) % n].append(orjson.dumps(unit.to_json()))
+        out: list[Record] = []
+        for partition, encoded in sorted(by_partition.items()):
+            for chunk in _chunks(encoded, UNITS_RECORD_BYTES):
+                value = b"[" + b",".join(chunk) + b"]"
+                out.append(Record(topic, value, partition=partition))
+        return out
+
+    def event_records(self, units: Sequence[Unit]) -> list[Record]:
+        """One record per event on ``news.events`` and one per tag topic it belongs to."""
+        out: list[Record] = []
+        known = set(self.p.tag_ids)
+        now = time.time()
+        for unit in units:
+            event = build_event(unit)
+            data = encode(event)
+            key = event["event_id"].encode()
+            out.append(Record(topics.EVENTS, data, key=key, headers=HEADERS))
+            for tag_id in event["tags"]:
+                if tag_id in known:
+                    out.append(Record(topics.tag_topic(tag_id), data, key=key, headers=HEADERS))
+                    TAG_EVENTS.labels(tag_id).inc()
+            EVENTS.labels(unit.kind).inc()
+            fetched = parse_time(unit.fetched_at)
+            if fetched is not None:
+                EVENT_LATENCY_SECONDS.observe(max(0.0, now - fetched.timestamp()))
+        return out
+
+    async def run_stage(self, stage: int, partition: int, units: list[Unit]) -> None:
+        """Decide one partition's batch, commit its outputs and state, then apply the state."""
+        async with self.lock(stage, partition):
+            await self._run_stage(stage, partition, units)
+
+    async def _run_stage(self, stage: int, partition: int, units: list[Unit]) -> None:
+        final = stage == STAGES - 1
+        try:
+            state = await self.state(stage, partition)
+        except Fenced:
+            return
+        decision = state.decide(units)
+        if decision.dropped:
+            DUPLICATES.labels(str(stage)).inc(decision.dropped)
+        if decision.writes:
+            topic = state_topic(self.settings, stage)
+            changelog = [
+                Record(topic, encode_bucket(b), key=k.encode(), partition=partition)
+                for k, b in decision.writes.items()
+            ]
+            if final:
+                outputs = self.event_records(decision.kept)
             else:
-                await p.units[stage + 1].send(key=unit.sig.keys[stage + 1], value=event.value)
-            kept = prune([*current, Seen(unit.event_id, unit.sig, unit.ts)], unit.ts, size)
-            windows[current_range] = [s.to_json() for s in kept]
+                outputs = await self.unit_records(stage + 1, decision.kept)
+            if final and self.exactly_once:
+                try:
+                    await self.outputs.commit(partition, [*outputs, *changelog])
+                except Fenced:
+                    log.info("partition %d of the final stage moved to another worker", partition)
+                    self.states.pop((stage, partition), None)
+                    return
+            else:
+                await self.outputs.send(outputs)
+                await self.outputs.send(changelog)
+        state.apply(decision)
+        STATE_ENTRIES.labels(str(stage), str(partition)).set(len(state))
 
 
-async def _emit(p: Pipeline, unit: Unit) -> None:
-    event = build_event(unit)
-    data = encode(event)
-    key = event["event_id"].encode()
-    await p.events.send(key=key, value=data, headers=HEADERS)
-    for tag_id in event["tags"]:
-        topic = p.tag_topics.get(tag_id)
-        if topic is not None:
-            await topic.send(key=key, value=data, headers=HEADERS)
-            TAG_EVENTS.labels(tag_id).inc()
-    EVENTS.labels(unit.kind).inc()
-    fetched = parse_time(unit.fetched_at)
-    if fetched is not None:
-        EVENT_LATENCY_SECONDS.observe(max(0.0, time.time() - fetched.timestamp()))
+def _chunks(encoded: list[bytes], limit: int) -> Iterable[list[bytes]]:
+    chunk: list[bytes] = []
+    size = 0
+    for e in encoded:
+        if chunk and size + len(e) + 1 > limit:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(e)
+        size += len(e) + 1
+    if chunk:
+        yield chunk
+
+
+def _register_split(p: Pipeline, rt: Runtime) -> None:
+    s = p.settings
+    limit = s.max_record_bytes
+
+    @p.app.agent(p.raw, name=f"{s.app_id}.split")
+    async def split_items(stream: Any) -> None:
+        async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
+            BATCH_SIZE.labels("split").observe(len(batch))
+            dead: list[Record] = []
+            forward: list[Unit] = []
+            for event in batch:
+                RAW_CONSUMED.inc()
+                msg = event.message
+                try:
+                    item = records.decode(event.value)
+                except records.InvalidRecord as exc:
+                    dead.append(dlq_record(msg, str(exc), exc.code))
+                    continue
+                started = time.perf_counter()
+                try:
+                    units = units_from_item(dict(item))
+                except Exception as exc:  # a core bug on odd input must not stop the stream
+                    log.exception("split failed for item %s", item.get("item_id"))
+                    reason = f"processing failed: {type(exc).__name__}: {exc}"
+                    dead.append(dlq_record(msg, reason, "processing"))
+                    continue
+                PROCESS_SECONDS.observe(time.perf_counter() - started)
+                big = max((len(orjson.dumps(u.to_json())) for u in units), default=0)
+                if big > limit // 2:
+                    reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
+                    dead.append(dlq_record(msg, reason, "too_large"))
+                    continue
+                for unit in units:
+                    UNITS.labels(unit.kind).inc()
+                    if rt.recent.seen(unit.sig.exact, unit.ts):
+                        DUPLICATES.labels("local").inc()
+                        continue
+                    forward.append(unit)
+            await rt.outputs.send([*dead, *await rt.unit_records(0, forward)])
+
+
+def _register_stage(p: Pipeline, rt: Runtime, stage: int) -> None:
+    s = p.settings
+
+    @p.app.agent(p.units[stage], name=f"{s.app_id}.dedup-s{stage}")
+    async def dedup(stream: Any) -> None:
+        async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
+            by_partition: dict[int, list[Unit]] = defaultdict(list)
+            for event in batch:
+                part = by_partition[event.message.partition]
+                part.extend(Unit.from_json(u) for u in orjson.loads(event.value))
+            BATCH_SIZE.labels(f"s{stage}").observe(sum(len(v) for v in by_partition.values()))
+            await asyncio.gather(
+                *(rt.run_stage(stage, part, units) for part, units in by_partition.items())
+            )

@@ -1,7 +1,8 @@
-"""The Faust app, its topics and its tables, declared up front (faust-streaming example style).
+"""The Faust app and its topics, declared up front (faust-streaming example style).
 
 Everything is built by :func:`build` from :class:`~streams.settings.Settings`, so tests can
-run several isolated apps against one broker.
+run several isolated apps against one broker. Dedup state is not a Faust table: see
+``streams/pipeline/state.py`` for why, and for the commit order that replaces it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from dataclasses import dataclass
 
 import faust
 from faust.types import TopicT
-from faust.types.tables import WindowWrapperT
 
 from streams import topics
-from streams.settings import Settings, dedup_expires
+from streams.settings import Settings, dedup_expires, worker_id
 from streams.text.fingerprint import STAGES
 
 
@@ -24,30 +24,39 @@ class Pipeline:
     app: faust.App
     settings: Settings
     raw: TopicT
-    dlq: TopicT
-    events: TopicT
     units: list[TopicT]
-    dedup: list[WindowWrapperT]
-    tag_topics: dict[str, TopicT]
+    tag_ids: list[str]
 
 
-def changelog_topic(settings: Settings, stage: int) -> str:
-    """Faust's name for the changelog of dedup table ``stage`` (``<app>-<table>-changelog``)."""
-    return f"{settings.app_id}-dedup-s{stage}-changelog"
+def state_topic(settings: Settings, stage: int) -> str:
+    """Changelog of dedup stage ``stage``: key = stage key, value = its bucket (compacted).
+
+    Co-partitioned with ``units_topic(stage)``: partition p of one holds the state of the units
+    read from partition p of the other. (Not Faust's ``-changelog`` name: the format differs
+    from the Faust tables of 0.1, so an upgrade starts from fresh topics, see README.)
+    """
+    return f"{settings.app_id}-dedup-s{stage}-state"
+
+
+def topic_configs(settings: Settings) -> dict[str, str]:
+    """Configs every topic we create shares: records up to NEWS_MAX_RECORD_BYTES are accepted."""
+    return {"max.message.bytes": str(settings.max_record_bytes + 64 * 1024)}
 
 
 def internal_topics(settings: Settings) -> dict[str, dict[str, str]]:
     """Internal topics with their configs, created before the worker subscribes.
 
-    Faust declares them itself too, but a consumer that subscribes before a topic exists ignores
-    it until the next metadata refresh (minutes), stalling a fresh deployment; so the worker
-    creates them first. Changelogs are compacted and, as windowed-table changelogs, also expire.
+    A consumer that subscribes before a topic exists ignores it until the next metadata refresh
+    (minutes), stalling a fresh deployment; so the worker creates them first. State topics are
+    compacted (the newest bucket per key) and also expire after the dedup retention.
     """
     retention_ms = str(int(dedup_expires(settings) * 1000))
+    common = topic_configs(settings)
     out: dict[str, dict[str, str]] = {}
     for stage in range(STAGES):
-        out[topics.units_topic(settings.app_id, stage)] = {}
-        out[changelog_topic(settings, stage)] = {
+        out[topics.units_topic(settings.app_id, stage)] = dict(common)
+        out[state_topic(settings, stage)] = {
+            **common,
             "cleanup.policy": "compact,delete",
             "retention.ms": retention_ms,
         }
@@ -55,51 +64,44 @@ def internal_topics(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
+    session = settings.session_timeout_s
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{h.strip()}" for h in settings.bootstrap_servers.split(",")],
-        store=settings.store,
+        store="memory://",
         datadir=str(settings.data_dir / "faust"),
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
-        processing_guarantee=settings.processing_guarantee,
+        # Faust consumes and commits input offsets only; every output and every state write goes
+        # through our own producers in the order state.py documents. Faust's exactly_once mode is
+        # not used: it puts outputs into the destination partition's transaction.
+        processing_guarantee="at_least_once",
         web_port=settings.web_port,
         web_host="127.0.0.1",
         web_bind="0.0.0.0",
-        table_cleanup_interval=60.0,
-        producer_acks=-1,
-        # Units are small and many: bigger batches and a short linger cut requests per record.
-        producer_max_batch_size=1_048_576,
-        producer_linger_ms=5,
+        # A killed worker's partitions move after the session timeout; a restarted worker takes
+        # its old place at once (static membership), without waiting for that timeout.
+        broker_session_timeout=session,
+        broker_heartbeat_interval=max(1.0, session / 4),
+        broker_request_timeout=max(40.0, session * 2),
+        consumer_group_instance_id=worker_id(settings),
+        broker_commit_interval=1.0,
+        broker_max_poll_records=settings.batch_max,
+        consumer_max_fetch_size=max(4 * 1024 * 1024, settings.max_record_bytes + 64 * 1024),
+        producer_max_request_size=settings.max_record_bytes + 64 * 1024,
         consumer_auto_offset_reset="earliest",
         logging_config=None,
     )
     raw = app.topic(topics.RAW, key_serializer="raw", value_serializer="raw", internal=False)
-    dlq = app.topic(topics.RAW_DLQ, key_serializer="raw", value_serializer="raw")
-    events = app.topic(topics.EVENTS, key_serializer="raw", value_serializer="raw")
-    tag_topics = {
-        t: app.topic(topics.tag_topic(t), key_serializer="raw", value_serializer="raw")
-        for t in tag_ids
-    }
     units = [
         app.topic(
             topics.units_topic(settings.app_id, stage),
-            key_serializer="json",
-            value_serializer="json",
+            key_serializer="raw",
+            value_serializer="raw",
             partitions=settings.partitions,
             internal=True,
         )
         for stage in range(STAGES)
     ]
-    dedup = [
-        app.Table(
-            f"dedup-s{stage}",
-            default=list,
-            schema=faust.Schema(key_serializer="json", value_serializer="json"),
-            partitions=settings.partitions,
-            help=f"Dedup stage {stage}: stage key -> recently first-seen units (Seen.to_json).",
-        ).tumbling(settings.dedup_window_s, expires=dedup_expires(settings))
-        for stage in range(STAGES)
-    ]
-    return Pipeline(app, settings, raw, dlq, events, units, dedup, tag_topics)
+    return Pipeline(app, settings, raw, units, tag_ids)

@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from streams.metrics import DLQ_RECORDS
+from streams.pipeline.output import Record
+from streams.topics import RAW_DLQ
 
 log = logging.getLogger(__name__)
 
@@ -13,9 +15,8 @@ REASON_HEADER = "x-dlq-reason"
 CODE_HEADER = "x-dlq-code"
 
 
-def headers_for(event: Any, reason: str, code: str) -> list[tuple[str, bytes]]:
+def headers_for(msg: Any, reason: str, code: str) -> list[tuple[str, bytes]]:
     """Reason plus the record's origin, so an operator can find and replay it."""
-    msg = event.message
     return [
         (REASON_HEADER, reason.encode("utf-8", "replace")[:1000]),
         (CODE_HEADER, code.encode()),
@@ -25,9 +26,12 @@ def headers_for(event: Any, reason: str, code: str) -> list[tuple[str, bytes]]:
     ]
 
 
-async def dead_letter(topic: Any, event: Any, reason: str, code: str) -> None:
-    """Copy the original key and bytes to the dead-letter topic with the reason in headers."""
-    msg = event.message
+def dlq_record(msg: Any, reason: str, code: str) -> Record:
+    """The original key and bytes for the dead-letter topic, with the reason in headers.
+
+    Written with the batch's other outputs, before the batch's input offsets are committed:
+    a dead letter is never lost (it may repeat after a crash).
+    """
     log.warning("dead-letter %s[%s]@%s: %s", msg.topic, msg.partition, msg.offset, reason[:300])
     DLQ_RECORDS.labels(code).inc()
-    await topic.send(key=event.key, value=event.value, headers=headers_for(event, reason, code))
+    return Record(RAW_DLQ, msg.value, key=msg.key, headers=headers_for(msg, reason, code))
