@@ -40,6 +40,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from bench.corpus import excerpts
@@ -605,6 +606,8 @@ class Report:
     outage_log_lines: int | None = None
     outage_log_lines_per_s: float | None = None
     outage_top_lines: list[tuple[str, int]] = field(default_factory=list)
+    producer_retries: int = 0
+    """Times our producer lost the broker and sent unacknowledged items again."""
     completed: bool = False
     """All sentinels arrived (every partition processed past the last item) before timeout."""
     duration_s: float = 0.0
@@ -669,30 +672,45 @@ class Run:
     async def _produce(
         self, bootstrap: str, items: list[RawItem], rate: float | None, *, count: bool = True
     ) -> None:
-        """Send ``items`` (round robin over the partitions), all at once or at ``rate``/s."""
-        producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1_048_576
-        )
-        await producer.start()
-        try:
-            t0 = time.monotonic()
-            for i, item in enumerate(items):
-                await producer.send(
-                    topics.RAW,
-                    value=orjson.dumps(item),
-                    key=item["item_id"].encode(),
-                    partition=i % self.sc.partitions,
-                )
-                if count:
-                    self.produced += 1
-                if rate:
-                    delay = t0 + (i + 1) / rate - time.monotonic()
-                    if delay > 0:
-                        await producer.flush()
-                        await asyncio.sleep(delay)
-            await producer.flush()
-        finally:
-            await producer.stop()
+        """Send ``items`` (round robin over the partitions), all at once or at ``rate``/s.
+
+        Like a poller, it outlives a broker outage: on an error it waits, reconnects and sends
+        again everything not yet acknowledged (so ``news.raw`` may hold an item twice, as it
+        would from a real poller; the pipeline must cope)."""
+        acked = 0
+        t0 = time.monotonic()
+        while acked < len(items):
+            producer = AIOKafkaProducer(
+                bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1_048_576
+            )
+            try:
+                await producer.start()
+                while acked < len(items):
+                    upto = acked + 1 if rate else len(items)
+                    futures = [
+                        await producer.send(
+                            topics.RAW,
+                            value=orjson.dumps(items[i]),
+                            key=items[i]["item_id"].encode(),
+                            partition=i % self.sc.partitions,
+                        )
+                        for i in range(acked, upto)
+                    ]
+                    await asyncio.gather(*futures)
+                    if count:
+                        self.produced += upto - acked
+                    acked = upto
+                    if rate:
+                        delay = t0 + acked / rate - time.monotonic()
+                        if delay > 0:
+                            await asyncio.sleep(delay)
+            except KafkaError as exc:
+                self.report.producer_retries += 1
+                self.say(f"producer: {exc!r}; retrying from item {acked}")
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
 
     async def _producer_task(self, bootstrap: str, reader: EventReader) -> None:
         # k is a multiple of the partition count, so the round robin goes on seamlessly.
