@@ -606,6 +606,8 @@ class Report:
     outage_log_lines: int | None = None
     outage_log_lines_per_s: float | None = None
     outage_top_lines: list[tuple[str, int]] = field(default_factory=list)
+    raw_missing: int = 0
+    """Items of the run not on ``news.raw`` at the end (input lost: a harness or broker fault)."""
     producer_retries: int = 0
     """Times our producer lost the broker and sent unacknowledged items again."""
     completed: bool = False
@@ -636,6 +638,8 @@ class Report:
                 parts.append(f"{label} {value:.1f}")
         if not self.completed:
             parts.append("INCOMPLETE (timeout before every sentinel arrived)")
+        if self.raw_missing:
+            parts.append(f"{self.raw_missing} items missing on news.raw")
         return ", ".join(parts)
 
 
@@ -721,6 +725,28 @@ class Run:
                 await asyncio.sleep(0.1)
             await self._produce(bootstrap, self.items[k:], self.sc.rate)
 
+    async def _raw_missing(self, bootstrap: str) -> int:
+        """Items of the run that are not on ``news.raw`` at the end (a check of the input:
+        a group lost because its items never reached the pipeline is not the pipeline's)."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        await consumer.start()
+        try:
+            tps = [TopicPartition(topics.RAW, p) for p in range(self.sc.partitions)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            ids: set[bytes] = set()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                positions = [await consumer.position(tp) for tp in tps]
+                if all(pos >= ends[tp] for pos, tp in zip(positions, tps, strict=True)):
+                    break
+                batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+                ids.update(r.key for recs in batch.values() for r in recs if r.key)
+        finally:
+            await consumer.stop()
+        return sum(1 for it in self.items if it["item_id"].encode() not in ids)
+
     def _groups_read(self, reader: EventReader) -> int:
         g = self.expected.group_of
         return len({g[r.event_id] for r in reader.records if r.event_id in g})
@@ -798,6 +824,12 @@ class Run:
             if producer is not None:
                 await producer
             await self._finish(bootstrap, reader, deadline)
+            rep.raw_missing = await self._raw_missing(bootstrap)
+            if rep.raw_missing:
+                rep.notes.append(
+                    f"{rep.raw_missing} acknowledged items are not on news.raw (lost by the "
+                    "broker, not by the pipeline)"
+                )
             if restart_t is not None:
                 rep.restart_to_first_event_s = self._first_after(reader, restart_t, False)
                 rep.restart_to_first_new_event_s = self._first_after(reader, restart_t, True)
