@@ -95,7 +95,9 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
-def dir_bytes(path: Path, contains: str = "") -> int:
+def dir_bytes(path: Path, contains: str = "", suffix: str = "") -> int:
+    """Bytes of the files under ``path`` (in folders whose path has ``contains``, with names
+    ending in ``suffix``: ``.log`` for Kafka segments, whose index files are preallocated)."""
     total = 0
     if not path.exists():
         return 0
@@ -103,6 +105,8 @@ def dir_bytes(path: Path, contains: str = "") -> int:
         if contains and contains not in root:
             continue
         for f in files:
+            if suffix and not f.endswith(suffix):
+                continue
             try:
                 total += (Path(root) / f).stat().st_size
             except OSError:
@@ -232,7 +236,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     "t": now - t0,
                     "rss": rss_bytes(worker.pid),
                     "store": dir_bytes(work / "w1" / "faust"),
-                    "changelog": dir_bytes(broker.log_dir, "dedup-s"),
+                    "changelog": dir_bytes(broker.log_dir, "dedup-s", ".log"),
                     "produced": state["produced"],
                     "consumed": done,
                     "events": state["events"],
