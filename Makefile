@@ -5,12 +5,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint bench eval clean venv
+.PHONY: run test unit integration lint bench eval clean venv chaos soak
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	# setuptools prints a 10-line "Editable installation" notice for every editable install
+	# of a flat layout; it is information only (see pyproject.toml for the license string).
+	PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -38,6 +40,14 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.core_speed
 	$(BIN)/python -m bench.pipeline
+
+## chaos: kill -9 / broker restart scenarios on 20,000 items, the issue-6 table (bench/results/chaos.json)
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
+
+## soak: 500,000 items through one worker, RSS plotted (bench/results/soak.png)
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench import eval_dedup, eval_split, eval_tags
+from bench import eval_dedup, eval_pages, eval_split, eval_tags
 from bench.corpus import ROOT, SharedMissing, shared_dir
 
 RESULTS = ROOT / "bench" / "results"
@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         out["dedup_process"] = dedup_via_process(dev / "dedup.jsonl")
         d = out["dedup_process"]
         print(f"P={d['precision']:.3f} R={d['recall']:.3f} F1={d['f1']:.3f}")
+        _section("whole pages (article shingle F1 vs trafilatura, dev / held-out halves)")
+        eval_pages.main(["--json", str(RESULTS / "pages.json")])
+        out["pages"] = json.loads((RESULTS / "pages.json").read_text())
     except SharedMissing as exc:
         print(f"skipped: {exc}", file=sys.stderr)
         return 0

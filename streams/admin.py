@@ -7,6 +7,7 @@ Faust declares its own changelog and repartition topics through the same admin A
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +16,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
 
 from streams import topics
+from streams.settings import Settings
+
+Target = str | Settings
+"""Where to connect: a bootstrap string (PLAINTEXT, tests) or settings (with their security)."""
 
 TOPIC_ALREADY_EXISTS = 36
 """Kafka error code ``TOPIC_ALREADY_EXISTS``: not an error for an idempotent create."""
@@ -30,9 +35,21 @@ def all_public_topics(tag_ids: Iterable[str]) -> list[str]:
     return [topics.RAW, topics.RAW_DLQ, topics.EVENTS, *(topics.tag_topic(t) for t in tags)]
 
 
-async def _admin(bootstrap: str, timeout: float) -> AIOKafkaAdminClient:
+def _options(target: Target) -> dict[str, Any]:
+    if isinstance(target, Settings):
+        from streams.kafka import client_kwargs
+
+        return client_kwargs(target)
+    return {"bootstrap_servers": target}
+
+
+def _where(target: Target) -> str:
+    return target.bootstrap_servers if isinstance(target, Settings) else target
+
+
+async def _admin(bootstrap: Target, timeout: float) -> AIOKafkaAdminClient:
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=max(1000, int(timeout * 1000))
+        request_timeout_ms=max(1000, int(timeout * 1000)), **_options(bootstrap)
     )
     try:
         await asyncio.wait_for(admin.start(), timeout)
@@ -42,7 +59,7 @@ async def _admin(bootstrap: str, timeout: float) -> AIOKafkaAdminClient:
     return admin
 
 
-async def describe_cluster(bootstrap: str, *, timeout: float = 10) -> dict[str, Any]:
+async def describe_cluster(bootstrap: Target, *, timeout: float = 10) -> dict[str, Any]:
     """Cluster metadata (``brokers``, ``controller_id``, ``cluster_id``) from one request."""
     admin = await _admin(bootstrap, timeout)
     try:
@@ -51,10 +68,19 @@ async def describe_cluster(bootstrap: str, *, timeout: float = 10) -> dict[str, 
         await admin.close()
 
 
-async def wait_for_broker(bootstrap: str, timeout: float = 60) -> None:
-    """Return once ``bootstrap`` answers a Metadata request listing at least one broker."""
+async def wait_for_broker(bootstrap: Target, timeout: float = 60) -> None:
+    """Return once ``bootstrap`` answers a Metadata request listing at least one broker.
+
+    With settings, a refusal (bad credentials, untrusted certificate) raises
+    :class:`streams.kafka.KafkaAuthError` at once instead of retrying until ``timeout``.
+    """
     deadline = time.monotonic() + timeout
     last: BaseException | None = None
+    if isinstance(bootstrap, Settings):
+        from streams.kafka import KafkaUnreachableError, check_connection
+
+        with contextlib.suppress(KafkaUnreachableError):  # not up yet: keep waiting below
+            await check_connection(bootstrap, timeout=min(timeout, 5.0))
     while time.monotonic() < deadline:
         try:
             info = await describe_cluster(bootstrap, timeout=min(5.0, timeout))
@@ -63,10 +89,12 @@ async def wait_for_broker(bootstrap: str, timeout: float = 60) -> None:
         except Exception as exc:
             last = exc
         await asyncio.sleep(0.2)
-    raise TimeoutError(f"no Kafka broker answered at {bootstrap} within {timeout}s: {last!r}")
+    raise TimeoutError(
+        f"no Kafka broker answered at {_where(bootstrap)} within {timeout}s: {last!r}"
+    )
 
 
-async def list_topics(bootstrap: str) -> set[str]:
+async def list_topics(bootstrap: Target) -> set[str]:
     """Names of every topic in the cluster (internal ones such as ``__consumer_offsets`` too)."""
     admin = await _admin(bootstrap, 30)
     try:
@@ -76,7 +104,7 @@ async def list_topics(bootstrap: str) -> set[str]:
 
 
 async def create_topics(
-    bootstrap: str,
+    bootstrap: Target,
     names: Iterable[str],
     *,
     partitions: int,

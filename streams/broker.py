@@ -36,6 +36,8 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -136,6 +138,32 @@ def find_mvn() -> str:
     return mvn
 
 
+@dataclass(frozen=True)
+class BrokerSecurity:
+    """Extra secured listeners for tests and demos of ``NEWS_KAFKA_SECURITY_PROTOCOL``.
+
+    The PLAINTEXT listener stays (inter-broker traffic and ``bootstrap``); beside it a
+    ``SASL_SSL`` listener (SCRAM-SHA-256/512 users created at format time, PLAIN users from the
+    JAAS line) and an ``SSL`` listener that requires a client certificate (mutual TLS). The
+    keystore and truststore are PKCS#12 files (e.g. made with ``openssl pkcs12`` and ``keytool``).
+    """
+
+    keystore: Path
+    truststore: Path
+    store_password: str
+    sasl_ssl_port: int | None = None
+    ssl_port: int | None = None
+    users: dict[str, str] = dataclass_field(default_factory=dict)
+    """user name -> password, for every SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)."""
+
+    def ports(self) -> list[int]:
+        return [p for p in (self.sasl_ssl_port, self.ssl_port) if p]
+
+
+def _jaas_quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 class EmbeddedBroker:
     """One local Kafka node (KRaft combined mode) bound to 127.0.0.1."""
 
@@ -150,6 +178,8 @@ class EmbeddedBroker:
         heap: str = "512m",
         partitions: int = 6,
         pom: Path = POM,
+        security: BrokerSecurity | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         if port == controller_port:
             raise BrokerError(f"broker port and controller port must differ (both {port})")
@@ -161,6 +191,9 @@ class EmbeddedBroker:
         self.heap = heap
         self.partitions = partitions
         self.pom = pom
+        self.security = security
+        self.die_with_parent = die_with_parent
+        """Linux: the kernel SIGTERMs the JVM when the thread that started it dies (``run``)."""
         self._proc: subprocess.Popen[bytes] | None = None
 
     # ----------------------------------------------------------------- paths & properties
@@ -168,6 +201,16 @@ class EmbeddedBroker:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str | None:
+        sec = self.security
+        return f"127.0.0.1:{sec.sasl_ssl_port}" if sec and sec.sasl_ssl_port else None
+
+    @property
+    def ssl_bootstrap(self) -> str | None:
+        sec = self.security
+        return f"127.0.0.1:{sec.ssl_port}" if sec and sec.ssl_port else None
 
     @property
     def libs_dir(self) -> Path:
@@ -228,6 +271,50 @@ class EmbeddedBroker:
         if int(self.kafka_version.split(".")[0]) >= 4:
             props["share.coordinator.state.topic.replication.factor"] = "1"
             props["share.coordinator.state.topic.min.isr"] = "1"
+        if self.security is not None:
+            props.update(self._security_properties(self.security))
+        return props
+
+    def _security_properties(self, sec: BrokerSecurity) -> dict[str, str]:
+        listeners: list[str] = []
+        protocol_map = ["CONTROLLER:PLAINTEXT", "PLAINTEXT:PLAINTEXT"]
+        props = {
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": str(Path(sec.keystore).absolute()),
+            "ssl.keystore.password": sec.store_password,
+            "ssl.key.password": sec.store_password,
+            "ssl.truststore.type": "PKCS12",
+            "ssl.truststore.location": str(Path(sec.truststore).absolute()),
+            "ssl.truststore.password": sec.store_password,
+        }
+        if sec.sasl_ssl_port:
+            listeners.append(f"SASL_SSL://127.0.0.1:{sec.sasl_ssl_port}")
+            protocol_map.append("SASL_SSL:SASL_SSL")
+            mechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+            props["sasl.enabled.mechanisms"] = ",".join(mechanisms)
+            plain_users = " ".join(
+                f"user_{name}={_jaas_quote(pw)}" for name, pw in sorted(sec.users.items())
+            )
+            props["listener.name.sasl_ssl.plain.sasl.jaas.config"] = (
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};"
+            )
+            for mech in mechanisms[1:]:
+                props[f"listener.name.sasl_ssl.{mech.lower()}.sasl.jaas.config"] = (
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+                )
+        if sec.ssl_port:
+            listeners.append(f"SSL://127.0.0.1:{sec.ssl_port}")
+            protocol_map.append("SSL:SSL")
+            props["listener.name.ssl.ssl.client.auth"] = "required"
+        props["listeners"] = ",".join(
+            [
+                f"PLAINTEXT://127.0.0.1:{self.port}",
+                f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                *listeners,
+            ]
+        )
+        props["advertised.listeners"] = ",".join([f"PLAINTEXT://127.0.0.1:{self.port}", *listeners])
+        props["listener.security.protocol.map"] = ",".join(protocol_map)
         return props
 
     def _write_properties(self) -> None:
@@ -323,6 +410,10 @@ class EmbeddedBroker:
             str(self.props_file),
             "--ignore-formatted",
         ]
+        if self.security is not None:
+            for name, password in sorted(self.security.users.items()):
+                for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+                    cmd += ["--add-scram", f"{mech}=[name={name},password={password}]"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
         if proc.returncode != 0 or not self.is_formatted():
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
@@ -375,7 +466,8 @@ class EmbeddedBroker:
                 f"a broker for {self.data_dir} is already running (pid {running}) but does not "
                 f"answer at {self.bootstrap}; stop it first (python -m streams.broker stop)"
             )
-        for p in (self.port, self.controller_port):
+        extra_ports = self.security.ports() if self.security else []
+        for p in (self.port, self.controller_port, *extra_ports):
             if _port_in_use(p):
                 raise BrokerError(
                     f"port 127.0.0.1:{p} is already in use by another process; "
@@ -416,6 +508,7 @@ class EmbeddedBroker:
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
                 start_new_session=True,  # own process group: stop() signals the whole group
+                preexec_fn=die_with_parent if self.die_with_parent else None,
             )
         pid = self._proc.pid
         self.pid_file.write_text(f"{pid}\n")
@@ -512,6 +605,15 @@ class EmbeddedBroker:
         self.stop()
 
 
+def die_with_parent() -> None:
+    """preexec_fn: ask the kernel for SIGTERM when our parent (thread) dies (Linux only)."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _probe(bootstrap: str, timeout: float) -> bool:
     """True if the broker answers a Metadata request listing itself (i.e. it is unfenced).
 
@@ -529,7 +631,9 @@ def _probe(bootstrap: str, timeout: float) -> bool:
     return bool(info.get("brokers"))
 
 
-def broker_from_settings(settings: Settings, *, heap: str = "512m") -> EmbeddedBroker:
+def broker_from_settings(
+    settings: Settings, *, heap: str = "512m", die_with_parent: bool = False
+) -> EmbeddedBroker:
     """The embedded broker the settings describe; its data lives in ``<data_dir>/kafka``."""
     return EmbeddedBroker(
         port=settings.broker_port,
@@ -539,6 +643,7 @@ def broker_from_settings(settings: Settings, *, heap: str = "512m") -> EmbeddedB
         kafka_version=settings.kafka_version,
         heap=heap,
         partitions=settings.partitions,
+        die_with_parent=die_with_parent,
     )
 
 

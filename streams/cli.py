@@ -12,6 +12,7 @@ from typing import IO, Any
 import orjson
 
 from streams import settings as settings_mod
+from streams.kafka import KafkaAuthError, KafkaUnreachableError
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 """Longest JSONL input line accepted by the offline commands; longer lines are reported."""
@@ -51,6 +52,15 @@ def _is_utf8(raw: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _binary_reason(data: bytes) -> str | None:
+    """Why ``data`` is not a text document (as the JSONL path reports a bad line), or None."""
+    if b"\x00" in data:
+        return "binary input (NUL bytes), not a text document"
+    if not _is_utf8(data):
+        return "not UTF-8"
+    return None
 
 
 def _document(obj: dict[str, Any]) -> tuple[str, str]:
@@ -126,7 +136,14 @@ def cmd_split(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"news-streams split: cannot open {args.path}: {exc.strerror}", file=sys.stderr)
         return 2
-    text = data.decode("utf-8", errors="replace")
+    reason = _binary_reason(data)
+    if reason:
+        print(
+            f"news-streams split: {args.path}: {reason}; expected UTF-8 text or HTML",
+            file=sys.stderr,
+        )
+        return 1
+    text = data.decode("utf-8")
     is_html = args.html or text.lstrip().startswith("<")
     _emit(sys.stdout.buffer, _split_json(text, "text/html" if is_html else "text/plain"))
     return 0
@@ -199,13 +216,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
     if args.markdown:
         print(settings_mod.markdown_table())
     else:
-        for key, value in sorted(vars_of(settings_mod.load()).items()):
-            print(f"{key}={value}")
+        for env, value in settings_mod.display(settings_mod.load()).items():
+            print(f"{env}={value}")
     return 0
-
-
-def vars_of(obj: Any) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in settings_mod.FIELDS}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,13 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("tag", help='tag JSONL lines {"id", "text"} -> {"id", "tags"}')
-    p.add_argument("path", nargs="?", default="-")
-    p.add_argument("--jsonl", action="store_true", required=True)
+    p.add_argument("path", nargs="?", default="-", help="JSONL file, or - for stdin (default)")
+    p.add_argument("--jsonl", action="store_true", help="accepted for compatibility (always JSONL)")
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser("process", help="the whole core as the stream runs it, offline")
-    p.add_argument("path", nargs="?", default="-")
-    p.add_argument("--jsonl", action="store_true", required=True)
+    p.add_argument("path", nargs="?", default="-", help="JSONL file, or - for stdin (default)")
+    p.add_argument("--jsonl", action="store_true", help="accepted for compatibility (always JSONL)")
     p.add_argument("--all", action="store_true", help="also print dropped duplicates")
     p.add_argument("--validate", action="store_true", help="check each event against the schema")
     p.add_argument(
@@ -236,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_process)
 
-    p = sub.add_parser("settings", help="show the effective NEWS_* settings")
+    p = sub.add_parser("settings", help="show the effective NEWS_* settings (secrets masked)")
     p.add_argument("--markdown", action="store_true", help="print the README table")
     p.set_defaults(func=cmd_settings)
 
@@ -256,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     except settings_mod.SettingsError as exc:
         print(f"news-streams: configuration error: {exc}", file=sys.stderr)
         return 2
+    except (KafkaAuthError, KafkaUnreachableError) as exc:
+        print(f"news-streams: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -61,3 +61,17 @@ STATE_RESTORE_SECONDS = Histogram(
     "Time to rebuild one stage partition's state from its state topic.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+BATCH_SECONDS = Histogram(
+    "news_batch_seconds",
+    "Time per batch by stage and phase: process (text core / decide) and write (send and "
+    "wait for acknowledgement or transaction commit).",
+    ["stage", "phase"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+# --- ops: health ------------------------------------------------------------------------
+CONSUMER_LAG = Gauge(
+    "news_consumer_lag",
+    "Records on an assigned partition not yet committed by this worker (end offset - committed).",
+    ["topic", "partition"],
+)

@@ -52,14 +52,55 @@ def encode(item: RawItem) -> bytes:
 
 def decode(data: bytes | None) -> RawItem:
     """Parse and validate a raw record; raise :class:`InvalidRecord` with a precise reason."""
+    obj = _loads(data)
+    if not isinstance(obj, dict):
+        raise InvalidRecord(f"not a JSON object but {type(obj).__name__}", "not_object")
+    return validate(obj)
+
+
+def decode_many(data: bytes | None) -> list[tuple[Any, RawItem | InvalidRecord]]:
+    """A record holding one raw item (an object) or several (a list: one poll's new items).
+
+    Batching at the source makes the per-record cost of the stream (Faust, fetch, commit) a
+    per-poll cost. Each element is validated on its own: one bad item costs only itself.
+    Returns (the element as parsed, or None when the record itself is unreadable; the item or
+    why it is invalid).
+    """
+    try:
+        obj = _loads(data)
+    except InvalidRecord as exc:
+        return [(None, exc)]
+    if isinstance(obj, dict):
+        elements: list[Any] = [obj]
+    elif isinstance(obj, list):
+        elements = obj
+    else:
+        reason = f"not a JSON object or list but {type(obj).__name__}"
+        return [(None, InvalidRecord(reason, "not_object"))]
+    out: list[tuple[Any, RawItem | InvalidRecord]] = []
+    for element in elements:
+        if not isinstance(element, dict):
+            reason = f"list element is {type(element).__name__}"
+            out.append((element, InvalidRecord(reason, "not_object")))
+            continue
+        try:
+            out.append((element, validate(element)))
+        except InvalidRecord as exc:
+            out.append((element, exc))
+    return out
+
+
+def _loads(data: bytes | None) -> Any:
     if data is None:
         raise InvalidRecord("empty record (no value)", "empty")
     try:
-        obj: Any = orjson.loads(data)
+        return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise InvalidRecord(f"not JSON: {exc}", "not_json") from None
-    if not isinstance(obj, dict):
-        raise InvalidRecord(f"not a JSON object but {type(obj).__name__}", "not_object")
+
+
+def validate(obj: dict[str, Any]) -> RawItem:
+    """Check one raw item object in place (optional fields default to None)."""
     missing = [k for k in REQUIRED if not obj.get(k)]
     if missing:
         raise InvalidRecord(f"missing required field(s): {', '.join(missing)}", "missing_field")

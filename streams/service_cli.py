@@ -39,9 +39,9 @@ async def create_all_topics(s: settings_mod.Settings) -> list[str]:
     from streams.admin import all_public_topics, create_topics, wait_for_broker
     from streams.pipeline.app import topic_configs
 
-    await wait_for_broker(s.bootstrap_servers, timeout=60)
+    await wait_for_broker(s, timeout=60)
     return await create_topics(
-        s.bootstrap_servers,
+        s,
         all_public_topics(tag_ids()),
         partitions=s.partitions,
         replication_factor=s.replication_factor,
@@ -79,10 +79,10 @@ async def _poll_once(s: settings_mod.Settings, feeds: list[Any]) -> int:
     from aiokafka import AIOKafkaProducer
 
     from streams.feeds.poller import Poller
+    from streams.kafka import check_connection, client_kwargs
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=s.bootstrap_servers, acks="all", enable_idempotence=True
-    )
+    await check_connection(s)  # wrong credentials: a clear error now, not "Unable to bootstrap"
+    producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **client_kwargs(s))
     await producer.start()
 
     async def send(topic: str, key: bytes, value: bytes) -> None:
@@ -111,6 +111,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from faust.sensors.prometheus import setup_prometheus_sensors
     from faust.worker import Worker
 
+    from streams.pipeline import health
     from streams.pipeline.agents import register
     from streams.pipeline.app import build
     from streams.text.tag import tag
@@ -121,6 +122,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     asyncio.run(_create_internal_topics(s))
     pipeline = build(s, tag_ids())
     register(pipeline)
+    health.register(pipeline.app)  # /healthz, /readyz, news_consumer_lag
     setup_prometheus_sensors(pipeline.app, name_prefix="faust")  # stable across NEWS_APP_ID
     worker = Worker(pipeline.app, loglevel=s.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
@@ -131,10 +133,10 @@ async def _create_internal_topics(s: settings_mod.Settings) -> None:
     from streams.admin import create_topics, wait_for_broker
     from streams.pipeline.app import internal_topics
 
-    await wait_for_broker(s.bootstrap_servers, timeout=60)
+    await wait_for_broker(s, timeout=60)
     for name, configs in internal_topics(s).items():
         await create_topics(
-            s.bootstrap_servers,
+            s,
             [name],
             partitions=s.partitions,
             replication_factor=s.replication_factor,
@@ -181,7 +183,15 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--feeds", help="real feeds YAML (default: local sample feeds on 127.0.0.1)")
     p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0 = never)")
     p.add_argument("--no-broker", action="store_true", help="use NEWS_BOOTSTRAP_SERVERS as is")
-    p.add_argument("--plain", action="store_true", help="log lines instead of a live screen")
+    p.add_argument("--plain", action="store_true", help="summary blocks, not a live screen")
+    p.add_argument(
+        "--interval", type=float, default=5.0, help="seconds between plain summaries (default 5)"
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="wipe the demo's kept state first (broker data and dedup state in NEWS_DATA_DIR)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("serve-feeds", help="serve the sample feeds on 127.0.0.1")

@@ -19,8 +19,15 @@ class SettingsError(ValueError):
     """A ``NEWS_*`` variable has a value that cannot be used; the message names it."""
 
 
-def _meta(env: str, doc: str) -> dict[str, str]:
-    return {"env": env, "doc": doc}
+def _meta(env: str, doc: str, *, secret: bool = False) -> dict[str, Any]:
+    return {"env": env, "doc": doc, "secret": secret}
+
+
+MASK = "***"
+"""Shown instead of a secret's value (``repr``, ``news-streams settings``, logs)."""
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +155,94 @@ class Settings:
             "Consumer-group session timeout: how soon a killed worker's partitions move.",
         ),
     )
+    shutdown_timeout_s: float = field(
+        default=30.0,
+        metadata=_meta(
+            "NEWS_SHUTDOWN_TIMEOUT_S",
+            "A worker asked to stop (SIGTERM/SIGINT) exits within this many seconds, even "
+            "with a batch stuck on an unreachable broker (safe: the replay decides it again).",
+        ),
+    )
     worker_id: str = field(
         default="",
         metadata=_meta(
             "NEWS_WORKER_ID",
             "Static group membership id of this worker (stable across restarts, unique per "
             "process; empty = <hostname>-<NEWS_WEB_PORT>).",
+        ),
+    )
+    # --- ops: Kafka security, bind address -----------------------------------------------
+    kafka_security_protocol: str = field(
+        default="PLAINTEXT",
+        metadata=_meta(
+            "NEWS_KAFKA_SECURITY_PROTOCOL",
+            "Kafka security protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
+        ),
+    )
+    kafka_sasl_mechanism: str = field(
+        default="SCRAM-SHA-512",
+        metadata=_meta(
+            "NEWS_KAFKA_SASL_MECHANISM", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."
+        ),
+    )
+    kafka_sasl_username: str = field(
+        default="", metadata=_meta("NEWS_KAFKA_SASL_USERNAME", "SASL user name.")
+    )
+    kafka_sasl_username_file: str = field(
+        default="",
+        metadata=_meta(
+            "NEWS_KAFKA_SASL_USERNAME_FILE", "File holding the SASL user name (e.g. a secret)."
+        ),
+    )
+    kafka_sasl_password: str = field(
+        default="",
+        repr=False,
+        metadata=_meta("NEWS_KAFKA_SASL_PASSWORD", "SASL password (never logged).", secret=True),
+    )
+    kafka_sasl_password_file: str = field(
+        default="",
+        metadata=_meta(
+            "NEWS_KAFKA_SASL_PASSWORD_FILE", "File holding the SASL password (a mounted secret)."
+        ),
+    )
+    kafka_ssl_cafile: str = field(
+        default="",
+        metadata=_meta(
+            "NEWS_KAFKA_SSL_CAFILE", "PEM CA bundle to verify the brokers (empty = system CAs)."
+        ),
+    )
+    kafka_ssl_certfile: str = field(
+        default="",
+        metadata=_meta("NEWS_KAFKA_SSL_CERTFILE", "PEM client certificate (mutual TLS)."),
+    )
+    kafka_ssl_keyfile: str = field(
+        default="", metadata=_meta("NEWS_KAFKA_SSL_KEYFILE", "PEM client private key (mutual TLS).")
+    )
+    kafka_ssl_key_password: str = field(
+        default="",
+        repr=False,
+        metadata=_meta(
+            "NEWS_KAFKA_SSL_KEY_PASSWORD", "Password of an encrypted client key.", secret=True
+        ),
+    )
+    kafka_ssl_check_hostname: bool = field(
+        default=True,
+        metadata=_meta(
+            "NEWS_KAFKA_SSL_CHECK_HOSTNAME", "Check that broker certificates match their host name."
+        ),
+    )
+    kafka_connect_timeout_s: float = field(
+        default=10.0,
+        metadata=_meta(
+            "NEWS_KAFKA_CONNECT_TIMEOUT_S",
+            "Start-up check: give up (clear error) if Kafka does not accept us within this time.",
+        ),
+    )
+    bind_host: str = field(
+        default="127.0.0.1",
+        metadata=_meta(
+            "NEWS_BIND_HOST",
+            "Address the worker web server and poller metrics listen on (0.0.0.0 in containers).",
         ),
     )
 
@@ -213,6 +302,7 @@ def _check(s: Settings) -> None:
         raise SettingsError("NEWS_BATCH_MAX must be >= 1 and NEWS_BATCH_WITHIN_S > 0")
     if s.max_record_bytes < 64 * 1024:
         raise SettingsError(f"NEWS_MAX_RECORD_BYTES must be >= 65536, got {s.max_record_bytes}")
+    _check_security(s)
     if s.processing_guarantee not in {"at_least_once", "exactly_once"}:
         raise SettingsError(
             f"NEWS_PROCESSING_GUARANTEE must be at_least_once or exactly_once, "
@@ -229,6 +319,55 @@ def worker_id(s: Settings) -> str:
     return f"{socket.gethostname()}-{s.web_port}"
 
 
+def _check_security(s: Settings) -> None:
+    proto = s.kafka_security_protocol
+    if proto not in SECURITY_PROTOCOLS:
+        raise SettingsError(
+            f"NEWS_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+            f"got {proto!r}"
+        )
+    if s.kafka_sasl_mechanism not in SASL_MECHANISMS:
+        raise SettingsError(
+            f"NEWS_KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
+            f"got {s.kafka_sasl_mechanism!r}"
+        )
+    if proto.startswith("SASL_"):
+        if not (s.kafka_sasl_username or s.kafka_sasl_username_file):
+            raise SettingsError(
+                f"NEWS_KAFKA_SECURITY_PROTOCOL={proto} needs NEWS_KAFKA_SASL_USERNAME "
+                "(or NEWS_KAFKA_SASL_USERNAME_FILE)"
+            )
+        if not (s.kafka_sasl_password or s.kafka_sasl_password_file):
+            raise SettingsError(
+                f"NEWS_KAFKA_SECURITY_PROTOCOL={proto} needs NEWS_KAFKA_SASL_PASSWORD "
+                "(or NEWS_KAFKA_SASL_PASSWORD_FILE)"
+            )
+    if bool(s.kafka_ssl_certfile) != bool(s.kafka_ssl_keyfile):
+        raise SettingsError(
+            "NEWS_KAFKA_SSL_CERTFILE and NEWS_KAFKA_SSL_KEYFILE go together (mutual TLS)"
+        )
+    for env, path in (
+        ("NEWS_KAFKA_SASL_USERNAME_FILE", s.kafka_sasl_username_file),
+        ("NEWS_KAFKA_SASL_PASSWORD_FILE", s.kafka_sasl_password_file),
+        ("NEWS_KAFKA_SSL_CAFILE", s.kafka_ssl_cafile),
+        ("NEWS_KAFKA_SSL_CERTFILE", s.kafka_ssl_certfile),
+        ("NEWS_KAFKA_SSL_KEYFILE", s.kafka_ssl_keyfile),
+    ):
+        if path and not Path(path).expanduser().is_file():
+            raise SettingsError(f"{env}={path!r}: no such file")
+
+
+def display(s: Settings) -> dict[str, str]:
+    """``NEWS_*`` name -> value as users set it, secrets masked (``news-streams settings``)."""
+    out: dict[str, str] = {}
+    for f in FIELDS:
+        value = getattr(s, f.name)
+        if f.metadata.get("secret") and value:
+            value = MASK
+        out[f.metadata["env"]] = str(value)
+    return out
+
+
 def dedup_expires(s: Settings) -> float:
     """Effective window retention: two windows (current + previous) plus an hour of slack."""
     return s.dedup_expires_s or 2 * s.dedup_window_s + 3600.0
@@ -242,5 +381,7 @@ def markdown_table() -> str:
         default = getattr(defaults, f.name)
         if f.name == "cache_dir":
             default = "~/.cache/news-streams"
+        if default == "":
+            default = "(empty)"
         rows.append(f"| `{f.metadata['env']}` | `{default}` | {f.metadata['doc']} |")
     return "\n".join(rows)

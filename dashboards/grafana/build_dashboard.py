@@ -364,6 +364,21 @@ def build() -> dict[str, Any]:
     )
     lay.add(
         timeseries(
+            "Batch time by stage and phase (mean)",
+            "Seconds per batch spent processing (text core, dedup decisions) and writing (send "
+            "and acknowledgement, or the transaction commit) (news_batch_seconds).",
+            targets(
+                (
+                    f"sum by (stage, phase) (rate(news_batch_seconds_sum[{RI}])) / "
+                    f"sum by (stage, phase) (rate(news_batch_seconds_count[{RI}]))",
+                    "{{stage}} {{phase}}",
+                )
+            ),
+            unit="s",
+        )
+    )
+    lay.add(
+        timeseries(
             "Dedup state entries by stage",
             "Live first-seen entries held per stage (news_dedup_state_entries), bounded by the "
             "dedup window; state restores take (news_dedup_state_restore_seconds) p99.",
@@ -438,6 +453,21 @@ def build() -> dict[str, Any]:
             "Rebalances seen by each worker (faust_total_rebalances); frequent steps mean "
             "workers flapping.",
             targets(("faust_total_rebalances", "{{instance}}")),
+        )
+    )
+    lay.add(
+        timeseries(
+            "Consumer lag per partition (top 10)",
+            "Records not yet committed on each assigned partition, per worker "
+            "(news_consumer_lag, set every 5 s by the worker; the same figure /readyz users "
+            "watch during recovery).",
+            targets(
+                (
+                    "topk(10, max by (topic, partition) (news_consumer_lag))",
+                    "{{topic}} [{{partition}}]",
+                )
+            ),
+            thresholds=[(10000, "red")],
         )
     )
 

@@ -291,29 +291,56 @@ async def run_poller(
     settings: Settings,
     feeds: Iterable[Feed],
     *,
-    metrics_addr: str = "0.0.0.0",
+    metrics_addr: str | None = None,
+    on_outcome: Callable[[PollOutcome], object] | None = None,
 ) -> None:
-    """Production wiring: aiokafka producer (idempotent, acks=all) + metrics endpoint."""
+    """Production wiring: aiokafka producer (idempotent, acks=all) + metrics/health endpoint.
+
+    ``/metrics``, ``/healthz`` and ``/readyz`` share ``NEWS_METRICS_PORT`` on ``NEWS_BIND_HOST``
+    (``streams.health``); ready once the producer is connected. ``on_outcome`` sees every
+    poll's result (the live view of ``news-streams run`` shows feed health from it).
+    """
     from aiokafka import AIOKafkaProducer  # imported here: tests of the Poller need no Kafka
-    from prometheus_client import start_http_server
 
+    from streams.health import Health, serve
+    from streams.kafka import check_connection, client_kwargs
+
+    health = Health(["producer_connected"])
+    server = None
+    addr = metrics_addr or settings.bind_host
     if settings.metrics_port > 0:
-        start_http_server(settings.metrics_port, addr=metrics_addr)
-        log.info("poller metrics on http://%s:%d/metrics", metrics_addr, settings.metrics_port)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
-        acks="all",
-        linger_ms=5,
-        enable_idempotence=True,
-    )
-    await producer.start()
-
-    async def send(topic: str, key: bytes, value: bytes) -> None:
-        await producer.send_and_wait(topic, value=value, key=key)
-
+        server = serve(health, settings.metrics_port, addr)
+        log.info("poller metrics and health on http://%s:%d/", addr, settings.metrics_port)
+    beat = asyncio.create_task(health.heartbeat())
+    producer = None
     try:
+        await check_connection(settings)  # wrong credentials: a clear error now, not a hang
+        producer = AIOKafkaProducer(
+            acks="all", linger_ms=5, enable_idempotence=True, **client_kwargs(settings)
+        )
+        await producer.start()
+        health.set("producer_connected")
+
+        async def send(topic: str, key: bytes, value: bytes) -> None:
+            await producer.send_and_wait(topic, value=value, key=key)
+
         async with Poller(settings, feeds, send) as poller:
+            if on_outcome is not None:
+                poll = poller.poll
+
+                async def observed(state: FeedState) -> PollOutcome:
+                    outcome = await poll(state)
+                    on_outcome(outcome)
+                    return outcome
+
+                poller.poll = observed  # type: ignore[method-assign]
             log.info("polling %d feed(s)", len(poller.states))
             await poller.run()
     finally:
-        await producer.stop()
+        health.set("producer_connected", False)
+        beat.cancel()
+        if producer is not None:
+            await producer.stop()
+        if server is not None:
+            server.shutdown()
+            server.server_close()

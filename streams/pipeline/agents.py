@@ -25,6 +25,7 @@ from streams import records, topics
 from streams.events import HEADERS, build_event, encode
 from streams.kafka import client_kwargs
 from streams.metrics import (
+    BATCH_SECONDS,
     BATCH_SIZE,
     DUPLICATES,
     EVENT_LATENCY_SECONDS,
@@ -38,6 +39,7 @@ from streams.metrics import (
 )
 from streams.pipeline.app import Pipeline, state_topic
 from streams.pipeline.dlq import dlq_record
+from streams.pipeline.health import RESTORES
 from streams.pipeline.output import Fenced, Outputs, Record
 from streams.pipeline.state import PartitionState, encode_bucket
 from streams.text.fingerprint import STAGES
@@ -73,6 +75,14 @@ def register(p: Pipeline) -> None:
 
     @p.app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def on_shutdown(app: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        # A hard bound on shutdown: a batch retrying against an unreachable broker must not
+        # keep the process (and a rolling upgrade) waiting; what it had not committed replays.
+        import os
+        import threading
+
+        timer = threading.Timer(p.settings.shutdown_timeout_s, os._exit, (1,))
+        timer.daemon = True
+        timer.start()
         await rt.outputs.stop()
 
 
@@ -152,7 +162,8 @@ class Runtime:
         key = (stage, partition)
         state = self.states.get(key)
         if state is None:
-            state = self.states[key] = await self._restore(stage, partition)
+            with RESTORES.track(stage, partition):  # /readyz is 503 meanwhile
+                state = self.states[key] = await self._restore(stage, partition)
         return state
 
     async def _restore(self, stage: int, partition: int) -> PartitionState:
@@ -220,19 +231,34 @@ class Runtime:
                 out.append(Record(topic, value, partition=partition))
         return out
 
-    def event_records(self, units: Sequence[Unit]) -> list[Record]:
-        """One record per event on ``news.events`` and one per tag topic it belongs to."""
+    async def event_records(self, partition: int, units: Sequence[Unit]) -> list[Record]:
+        """One record per event on ``news.events`` and one per tag topic it belongs to.
+
+        Keyed by event id, and written to partition ``partition`` (mod the topic's count) of
+        each topic: the final-stage partition that decided them. An event id still always lands
+        in one partition, and a transaction touches one partition per topic instead of all of
+        them, which keeps commits cheap (transaction markers are written per partition).
+        """
         out: list[Record] = []
         known = set(self.p.tag_ids)
         now = time.time()
+        n_events = await self.partitions(topics.EVENTS)
         for unit in units:
             event = build_event(unit)
             data = encode(event)
             key = event["event_id"].encode()
-            out.append(Record(topics.EVENTS, data, key=key, headers=HEADERS))
+            out.append(
+                Record(
+                    topics.EVENTS, data, key=key, partition=partition % n_events, headers=HEADERS
+                )
+            )
             for tag_id in event["tags"]:
                 if tag_id in known:
-                    out.append(Record(topics.tag_topic(tag_id), data, key=key, headers=HEADERS))
+                    topic = topics.tag_topic(tag_id)
+                    n = await self.partitions(topic)
+                    out.append(
+                        Record(topic, data, key=key, partition=partition % n, headers=HEADERS)
+                    )
                     TAG_EVENTS.labels(tag_id).inc()
             EVENTS.labels(unit.kind).inc()
             fetched = parse_time(unit.fetched_at)
@@ -251,6 +277,7 @@ class Runtime:
             state = await self.state(stage, partition)
         except Fenced:
             return
+        t0 = time.perf_counter()
         decision = state.decide(units)
         if decision.dropped:
             DUPLICATES.labels(str(stage)).inc(decision.dropped)
@@ -261,9 +288,11 @@ class Runtime:
                 for k, b in decision.writes.items()
             ]
             if final:
-                outputs = self.event_records(decision.kept)
+                outputs = await self.event_records(partition, decision.kept)
             else:
                 outputs = await self.unit_records(stage + 1, decision.kept)
+            t1 = time.perf_counter()
+            BATCH_SECONDS.labels(f"s{stage}", "process").observe(t1 - t0)
             if final and self.exactly_once:
                 try:
                     await self.outputs.commit(partition, [*outputs, *changelog])
@@ -274,6 +303,7 @@ class Runtime:
             else:
                 await self.outputs.send(outputs)
                 await self.outputs.send(changelog)
+            BATCH_SECONDS.labels(f"s{stage}", "write").observe(time.perf_counter() - t1)
         state.apply(decision)
         STATE_ENTRIES.labels(str(stage), str(partition)).set(len(state))
 
@@ -299,37 +329,51 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
     async def split_items(stream: Any) -> None:
         async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
             BATCH_SIZE.labels("split").observe(len(batch))
+            t0 = time.perf_counter()
             dead: list[Record] = []
             forward: list[Unit] = []
             for event in batch:
-                RAW_CONSUMED.inc()
                 msg = event.message
-                try:
-                    item = records.decode(event.value)
-                except records.InvalidRecord as exc:
-                    dead.append(dlq_record(msg, str(exc), exc.code))
-                    continue
-                started = time.perf_counter()
-                try:
-                    units = units_from_item(dict(item))
-                except Exception as exc:  # a core bug on odd input must not stop the stream
-                    log.exception("split failed for item %s", item.get("item_id"))
-                    reason = f"processing failed: {type(exc).__name__}: {exc}"
-                    dead.append(dlq_record(msg, reason, "processing"))
-                    continue
-                PROCESS_SECONDS.observe(time.perf_counter() - started)
-                big = max((len(orjson.dumps(u.to_json())) for u in units), default=0)
-                if big > limit // 2:
-                    reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
-                    dead.append(dlq_record(msg, reason, "too_large"))
-                    continue
-                for unit in units:
-                    UNITS.labels(unit.kind).inc()
-                    if rt.recent.seen(unit.sig.exact, unit.ts):
-                        DUPLICATES.labels("local").inc()
+                elements = records.decode_many(event.value)
+                single = len(elements) == 1
+                for index, (element, item) in enumerate(elements):
+                    RAW_CONSUMED.inc()
+                    if isinstance(item, records.InvalidRecord):
+                        dead.append(_dead(msg, element, str(item), item.code, single, index))
                         continue
-                    forward.append(unit)
-            await rt.outputs.send([*dead, *await rt.unit_records(0, forward)])
+                    started = time.perf_counter()
+                    try:
+                        units = units_from_item(dict(item))
+                    except Exception as exc:  # a core bug on odd input must not stop the stream
+                        log.exception("split failed for item %s", item.get("item_id"))
+                        reason = f"processing failed: {type(exc).__name__}: {exc}"
+                        dead.append(_dead(msg, item, reason, "processing", single, index))
+                        continue
+                    PROCESS_SECONDS.observe(time.perf_counter() - started)
+                    big = max((len(orjson.dumps(u.to_json())) for u in units), default=0)
+                    if big > limit // 2:
+                        reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
+                        dead.append(_dead(msg, item, reason, "too_large", single, index))
+                        continue
+                    for unit in units:
+                        UNITS.labels(unit.kind).inc()
+                        if rt.recent.seen(unit.sig.exact, unit.ts):
+                            DUPLICATES.labels("local").inc()
+                            continue
+                        forward.append(unit)
+            out = [*dead, *await rt.unit_records(0, forward)]
+            t1 = time.perf_counter()
+            await rt.outputs.send(out)
+            BATCH_SECONDS.labels("split", "process").observe(t1 - t0)
+            BATCH_SECONDS.labels("split", "write").observe(time.perf_counter() - t1)
+
+
+def _dead(msg: Any, element: Any, reason: str, code: str, single: bool, index: int) -> Record:
+    """The dead letter of one item: the record as it was, or the item of a list record."""
+    if single:
+        return dlq_record(msg, reason, code)
+    value = msg.value if element is None else orjson.dumps(element)
+    return dlq_record(msg, f"item {index} of the record: {reason}", code, value=value)
 
 
 def _register_stage(p: Pipeline, rt: Runtime, stage: int) -> None:

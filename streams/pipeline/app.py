@@ -13,6 +13,7 @@ import faust
 from faust.types import TopicT
 
 from streams import topics
+from streams.kafka import faust_broker_urls, faust_credentials
 from streams.settings import Settings, dedup_expires, worker_id
 from streams.text.fingerprint import STAGES
 
@@ -67,7 +68,8 @@ def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
     session = settings.session_timeout_s
     app = faust.App(
         settings.app_id,
-        broker=[f"kafka://{h.strip()}" for h in settings.bootstrap_servers.split(",")],
+        broker=faust_broker_urls(settings),
+        broker_credentials=faust_credentials(settings),
         store="memory://",
         datadir=str(settings.data_dir / "faust"),
         topic_partitions=settings.partitions,
@@ -79,7 +81,7 @@ def build(settings: Settings, tag_ids: list[str]) -> Pipeline:
         processing_guarantee="at_least_once",
         web_port=settings.web_port,
         web_host="127.0.0.1",
-        web_bind="0.0.0.0",
+        web_bind=settings.bind_host,
         # A killed worker's partitions move after the session timeout; a restarted worker takes
         # its old place at once (static membership), without waiting for that timeout.
         broker_session_timeout=session,

@@ -26,7 +26,7 @@ def headers_for(msg: Any, reason: str, code: str) -> list[tuple[str, bytes]]:
     ]
 
 
-def dlq_record(msg: Any, reason: str, code: str) -> Record:
+def dlq_record(msg: Any, reason: str, code: str, value: bytes | None = None) -> Record:
     """The original key and bytes for the dead-letter topic, with the reason in headers.
 
     Written with the batch's other outputs, before the batch's input offsets are committed:
@@ -34,4 +34,5 @@ def dlq_record(msg: Any, reason: str, code: str) -> Record:
     """
     log.warning("dead-letter %s[%s]@%s: %s", msg.topic, msg.partition, msg.offset, reason[:300])
     DLQ_RECORDS.labels(code).inc()
-    return Record(RAW_DLQ, msg.value, key=msg.key, headers=headers_for(msg, reason, code))
+    value = msg.value if value is None else value
+    return Record(RAW_DLQ, value, key=msg.key, headers=headers_for(msg, reason, code))

@@ -114,6 +114,9 @@ class Outputs:
                 **self._options(),
                 transactional_id=tid,
                 transaction_timeout_ms=max(10_000, int(self.settings.session_timeout_s * 2000)),
+                # The coordinator answers CONCURRENT_TRANSACTIONS while the previous commit's
+                # markers are written; the 100 ms default backoff would idle every commit.
+                retry_backoff_ms=20,
             )
             await producer.start()
             # An empty transaction waits for InitProducerId: once it returns, the previous

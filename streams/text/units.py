@@ -12,6 +12,7 @@ from typing import Any
 import xxhash
 
 from streams.text.fingerprint import Signature, signature
+from streams.text.page import is_whole_page, split_page
 from streams.text.split import SplitResult, split
 from streams.times import format_time, parse_time
 
@@ -82,9 +83,18 @@ def make_event_id(item_id: str, kind: str, position: int) -> str:
     return xxhash.xxh3_128_hexdigest(f"{item_id}\x1f{kind}\x1f{position}".encode())
 
 
-def split_item(content: str, content_type: str) -> SplitResult:
-    """Split according to the content type; a lone headline-like line counts as the lead."""
-    result = split(html=content) if content_type == "text/html" else split(content)
+def split_item(content: str, content_type: str, url: str | None = None) -> SplitResult:
+    """Split according to the content type; a lone headline-like line counts as the lead.
+
+    A whole HTML page (a full-text fetch of the item's link) goes to the page extractor, with
+    the item's URL so that teaser links become absolute.
+    """
+    if content_type == "text/html" and is_whole_page(content):
+        result = split_page(content, url)
+    elif content_type == "text/html":
+        result = split(html=content)
+    else:
+        result = split(content)
     if not result.lead and not result.teasers and result.title:
         return SplitResult(
             title=None, lead=[result.title], teasers=[], boilerplate=result.boilerplate
@@ -94,7 +104,7 @@ def split_item(content: str, content_type: str) -> SplitResult:
 
 def units_from_item(item: dict[str, Any]) -> list[Unit]:
     """Split a validated raw item (see ``streams.records``) into its lead and teaser units."""
-    result = split_item(item["content"], item["content_type"])
+    result = split_item(item["content"], item["content_type"], item.get("url"))
     ts = event_time(item.get("published"), item["fetched_at"])
     published = parse_time(item.get("published"))
     fetched = parse_time(item["fetched_at"])

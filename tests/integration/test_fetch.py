@@ -381,7 +381,8 @@ async def test_run_poller_wires_producer_and_metrics(
     """``run_poller`` with aiokafka's producer replaced by a fake (no broker needed)."""
     import aiokafka
     import httpx
-    import prometheus_client
+
+    import streams.kafka
 
     producers: list[FakeProducer] = []
 
@@ -403,16 +404,11 @@ async def test_run_poller_wires_producer_and_metrics(
         ) -> None:
             self.sent.append((topic, key, value))
 
-    httpds: list[object] = []
-    real_start = prometheus_client.start_http_server
-
-    def start(port: int, addr: str = "0.0.0.0") -> object:
-        started = real_start(port, addr=addr)
-        httpds.append(started[0])
-        return started
+    async def no_broker_check(settings: object, timeout: float | None = None) -> None:
+        pass  # the real preflight connects to Kafka; here there is none
 
     monkeypatch.setattr(aiokafka, "AIOKafkaProducer", FakeProducer)
-    monkeypatch.setattr(prometheus_client, "start_http_server", start)
+    monkeypatch.setattr(streams.kafka, "check_connection", no_broker_check)
     name = uid("wired")
     server.add_feed(name, make_items(name, 2), fmt="rss")
     with socket.socket() as probe:
@@ -426,18 +422,18 @@ async def test_run_poller_wires_producer_and_metrics(
         await _until(lambda: bool(producers) and len(producers[0].sent) == 2)
         async with httpx.AsyncClient(trust_env=False) as client:
             text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+            ready = await client.get(f"http://127.0.0.1:{port}/readyz")
         assert f'news_feed_items_total{{feed="{name}"}} 2.0' in text
+        assert ready.status_code == 200, ready.text
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        for httpd in httpds:
-            httpd.shutdown()  # type: ignore[attr-defined]
-            httpd.server_close()  # type: ignore[attr-defined]
     (producer,) = producers
     assert producer.stopped
     assert producer.kwargs == {
         "bootstrap_servers": SETTINGS.bootstrap_servers,
+        "security_protocol": "PLAINTEXT",
         "acks": "all",
         "linger_ms": 5,
         "enable_idempotence": True,

@@ -278,6 +278,59 @@ async def test_bad_records_go_to_dead_letter_topic(broker: EmbeddedBroker, tmp_p
     )
 
 
+async def test_list_record_items_and_oversized_units(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """A record may carry a list of items (one poll's new items): each is processed on its own;
+    a bad element and an item too large to pass on go to the DLQ alone, with their reasons."""
+    env = env_for(
+        broker.bootstrap, tmp_path / "w5", "e2e-list", NEWS_MAX_RECORD_BYTES=str(128 * 1024)
+    )
+    worker = Worker(env, tmp_path / "w5")
+    at = BASE + timedelta(hours=3)
+    good = [
+        raw_like("delta", DevItem(f"g{i}", "", f"https://d.example/{i}", at, text))
+        for i, text in enumerate(
+            [
+                "Harbour authorities in Gdansk reopened the northern terminal after repairs.",
+                "A new tram line in Lviv will connect the railway station with Sykhiv district.",
+            ]
+        )
+    ]
+    huge = raw_like(
+        "delta", DevItem("huge", "", "https://d.example/huge", at, "Long story. " * 9000)
+    )
+    bad = {"item_id": "y", "feed": "delta"}
+    try:
+        await produce(
+            broker.bootstrap, topics.RAW, [(b"poll-1", orjson.dumps([good[0], bad, huge, good[1]]))]
+        )
+        dlq = await read_topic(
+            broker.bootstrap,
+            topics.RAW_DLQ,
+            until=lambda r: (
+                {dict(x.headers)["x-dlq-code"] for x in r} >= {b"missing_field", b"too_large"}
+            ),
+            timeout=120,
+        )
+        wanted = {g["item_id"] for g in good}
+        events = await read_topic(
+            broker.bootstrap,
+            topics.EVENTS,
+            until=lambda r: wanted <= {orjson.loads(x.value)["item_id"] for x in r},
+            timeout=120,
+        )
+        assert worker.alive(), worker.log_tail()
+    finally:
+        worker.stop()
+    by_code = {dict(r.headers)["x-dlq-code"]: r for r in dlq}
+    assert orjson.loads(by_code[b"missing_field"].value) == bad
+    assert orjson.loads(by_code[b"too_large"].value)["item_id"] == huge["item_id"]
+    assert dict(by_code[b"too_large"].headers)["x-dlq-reason"].startswith(b"item 2 of the record")
+    assert wanted <= {orjson.loads(r.value)["item_id"] for r in events}
+    assert huge["item_id"] not in {orjson.loads(r.value)["item_id"] for r in events}
+
+
 @pytest.mark.prometheus
 async def test_real_prometheus_scrapes_poller_and_worker(
     broker: EmbeddedBroker, feed_server: FeedServer, tmp_path: Path

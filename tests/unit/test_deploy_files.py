@@ -483,3 +483,124 @@ def test_k8s_kustomize_builds() -> None:
     assert result.returncode == 0, result.stderr
     kinds = [d["kind"] for d in yaml.safe_load_all(result.stdout) if d]
     assert "StatefulSet" in kinds and "Deployment" in kinds and "Job" in kinds
+
+
+# --- ops: a stack that really starts and survives a restart ---------------------------------
+#: Host ports `make run` / `news-streams run` use by default: compose must not publish them.
+LOCAL_DEMO_PORTS = frozenset(
+    {
+        _setting_default("NEWS_BROKER_PORT"),
+        _setting_default("NEWS_BROKER_CONTROLLER_PORT"),
+        _setting_default("NEWS_WEB_PORT"),
+        _setting_default("NEWS_METRICS_PORT"),
+        8765,  # news-streams serve-feeds
+    }
+)
+
+
+def _host_ports(service: dict[str, Any]) -> set[int]:
+    out = set()
+    for spec in service.get("ports", []):
+        parts = str(spec).split(":")
+        if len(parts) >= 2:  # [ip:]host:container
+            out.add(int(parts[-2]))
+    return out
+
+
+def test_compose_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        check = service.get("healthcheck") or {}
+        if name == "topics":  # one-shot: the others wait for service_completed_successfully
+            assert check.get("disable") is True
+            assert service["restart"] in {"no", "on-failure"}
+            continue
+        assert check.get("test"), f"{name}: no healthcheck"
+        assert {"interval", "timeout", "retries"} <= set(check), name
+        assert service.get("restart") == "unless-stopped", f"{name}: not restarted"
+
+
+def test_compose_app_healthchecks_use_readyz_on_their_ports(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    probes = {
+        "poller": _env(services["poller"])["NEWS_METRICS_PORT"],
+        "worker-1": _env(services["worker-1"])["NEWS_WEB_PORT"],
+        "worker-2": _env(services["worker-2"])["NEWS_WEB_PORT"],
+    }
+    for name, port in probes.items():
+        test = " ".join(services[name]["healthcheck"]["test"])
+        assert f"http://127.0.0.1:{port}/readyz" in test, (name, test)
+        # The image has python but neither curl nor wget.
+        assert test.split()[1].startswith("python"), test
+        assert _env(services[name])["NEWS_BIND_HOST"] == "0.0.0.0"
+    worker_start = services["worker-1"]["healthcheck"]["start_period"]
+    assert int(worker_start.rstrip("s")) >= 120, "recovery after a restart needs time"
+
+
+def test_compose_depends_on_uses_conditions(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        deps = service.get("depends_on")
+        if deps is None:
+            continue
+        assert isinstance(deps, dict), f"{name}: depends_on without conditions: {deps}"
+        for dep, spec in deps.items():
+            assert dep in services, (name, dep)
+            cond = spec["condition"]
+            if dep == "topics":
+                assert cond == "service_completed_successfully", (name, cond)
+            else:
+                assert cond == "service_healthy", (name, dep, cond)
+                assert services[dep].get("healthcheck", {}).get("test"), dep
+    for name in ("poller", *WORKERS):
+        assert set(services[name]["depends_on"]) == {"kafka", "topics"}, name
+    assert services["topics"]["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    assert services["grafana"]["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+
+
+def test_compose_state_lives_in_named_volumes(compose: dict[str, Any]) -> None:
+    """Kafka keeps its log on a volume: a restart (or down/up) pairs the worker tables with
+    the same topics and changelogs they were built from."""
+    services = compose["services"]
+    kafka = services["kafka"]
+    env = _env(kafka)
+    mounts = dict(v.split(":")[:2] for v in kafka["volumes"])
+    assert mounts.get("kafka-data") == env["KAFKA_LOG_DIRS"]
+    # Formatted once, reused: the cluster id must not change between starts (22-char Kafka Uuid).
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", env["CLUSTER_ID"])
+    declared = set(compose["volumes"])
+    for name, service in services.items():
+        for vol in service.get("volumes", []):
+            source = str(vol).split(":")[0]
+            if not source.startswith(("./", "/", "$")):
+                assert source in declared, f"{name}: {source} is not declared"
+    assert {"kafka-data", "worker-1-data", "worker-2-data"} <= declared
+
+
+def test_compose_host_ports_do_not_clash_with_the_local_demo(compose: dict[str, Any]) -> None:
+    published = {
+        port: name for name, svc in compose["services"].items() for port in _host_ports(svc)
+    }
+    assert not LOCAL_DEMO_PORTS & set(published), {
+        p: published[p] for p in LOCAL_DEMO_PORTS & set(published)
+    }
+    kafka = compose["services"]["kafka"]
+    host_port = next(iter(_host_ports(kafka)))
+    assert f"PLAINTEXT_HOST://localhost:{host_port}" in _env(kafka)["KAFKA_ADVERTISED_LISTENERS"]
+
+
+def test_dockerfile_binds_all_interfaces_and_local_default_is_loopback() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"NEWS_BIND_HOST=0\.0\.0\.0", text)
+    assert _setting_default("NEWS_BIND_HOST") == "127.0.0.1"
+
+
+def test_k8s_probes_use_health_endpoints() -> None:
+    for kind, name, port in (
+        ("Deployment", "news-streams-poller", "metrics"),
+        ("StatefulSet", "news-streams-worker", "web"),
+    ):
+        workload = _k8s(kind, name)
+        (container,) = workload["spec"]["template"]["spec"]["containers"]
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port}
+        assert _container_env(workload)["NEWS_BIND_HOST"] == "0.0.0.0"
