@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 import pytest
+import yaml
 
 from bench.corpus import SharedMissing, seed_text, shared_dir, split_rows
 from streams import records, topics
@@ -129,14 +130,22 @@ async def test_feeds_to_events_end_to_end(
     feeds = build_feeds(seed, rows)
     for name, (fmt, items) in feeds.items():
         feed_server.add_feed(name, items, fmt)  # type: ignore[arg-type]
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(feed_server.feeds_yaml(), encoding="utf-8")
     expected = expected_units(feeds)
+    # The seed's edited copy in feed beta arrives later, as on real sites: alpha is polled and
+    # processed first (pollers run feeds concurrently, so one poll of both would race).
+    alpha_file, beta_file = tmp_path / "alpha.yaml", tmp_path / "beta.yaml"
+    for path, names in ((alpha_file, {"alpha"}), (beta_file, {"alpha", "beta"})):
+        rows = [{"id": f.id, "url": f.url} for f in feed_server.feeds() if f.id in names]
+        path.write_text(yaml.safe_dump({"feeds": rows}, sort_keys=False), encoding="utf-8")
+    n_alpha = len(expected_units({"alpha": feeds["alpha"]}))
 
     env = env_for(broker.bootstrap, tmp_path / "w1", "e2e")
     worker = Worker(env, tmp_path / "w1")
     try:
-        polled = await asyncio.to_thread(poll_once, env, feeds_file)
+        polled = await asyncio.to_thread(poll_once, env, alpha_file)
+        assert polled.returncode == 0, polled.stderr
+        await _events(broker.bootstrap, n_alpha)
+        polled = await asyncio.to_thread(poll_once, env, beta_file)
         assert polled.returncode == 0, polled.stderr
         events = await _events(broker.bootstrap, len(expected))
         assert worker.alive(), worker.log_tail()
