@@ -48,13 +48,12 @@ class Settings:
         default="news-streams",
         metadata=_meta("NEWS_APP_ID", "Faust app id: consumer group and internal-topic prefix."),
     )
-    store: str = field(
-        default="rocksdb://",
-        metadata=_meta("NEWS_STORE", "Faust table store: rocksdb:// (durable) or memory://."),
-    )
     data_dir: Path = field(
         default=Path("var"),
-        metadata=_meta("NEWS_DATA_DIR", "Local state: Faust tables, broker data, caches."),
+        metadata=_meta(
+            "NEWS_DATA_DIR",
+            "Local files: embedded broker data, Faust bookkeeping, caches (no dedup state).",
+        ),
     )
     dedup_window_s: float = field(
         default=24 * 3600.0,
@@ -64,7 +63,7 @@ class Settings:
         default=0.0,
         metadata=_meta(
             "NEWS_DEDUP_EXPIRES_S",
-            "How long a dedup window is kept (0 = 2 windows + 1 h, the minimum that works).",
+            "Retention of the dedup state topics (0 = 2 windows + 1 h, the minimum that works).",
         ),
     )
     feeds_file: Path = field(
@@ -391,8 +390,6 @@ def _check(s: Settings) -> None:
         )
     if s.full_text not in {"off", "auto", "always"}:
         raise SettingsError(f"NEWS_FULL_TEXT must be off, auto or always, got {s.full_text!r}")
-    if not s.store.startswith(("rocksdb://", "memory://")):
-        raise SettingsError(f"NEWS_STORE must be rocksdb:// or memory://, got {s.store!r}")
     if s.batch_max < 1 or s.batch_within_s <= 0:
         raise SettingsError("NEWS_BATCH_MAX must be >= 1 and NEWS_BATCH_WITHIN_S > 0")
     if s.max_record_bytes < 64 * 1024:

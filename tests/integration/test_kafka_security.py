@@ -162,7 +162,6 @@ async def test_poller_worker_consumer_end_to_end(
             sec["NEWS_BOOTSTRAP_SERVERS"],
             tmp_path / "worker",
             f"sec-{mode}-{uuid.uuid4().hex[:6]}",
-            NEWS_STORE="memory://",
             **sec,
         )
         worker = Worker(env, tmp_path / "worker")
