@@ -343,6 +343,8 @@ async def pipeline_run(
     n_items: int | None = None,
 ) -> dict[str, Any]:
     name = f"pipeline-{workers}w-{guarantee}" + ("-latency" if latency_rate else "")
+    if n_items is not None:
+        name += "-source-batched"  # every run needs a broker (data dir) of its own
     # A unique group: a stray worker of another run that finds this broker on a reused port
     # must not join our group and take partitions.
     app_id = f"bench-pipeline-{os.getpid()}-{int(time.time())}"
