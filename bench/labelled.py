@@ -27,20 +27,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bench.corpus import ROOT, SharedMissing, shared_dir
+from streams.text.tag import THEME_TAGS
 
 LABELS_DIR = ROOT / "bench" / "labels"
-THEMES = (
-    "war",
-    "diplomacy",
-    "sanctions",
-    "energy",
-    "economy",
-    "sport",
-    "weather",
-    "technology",
-    "elections",
-    "corruption",
-)
+THEMES = THEME_TAGS
+"""The theme labels, as the taxonomy (``streams/text/taxonomy.yaml``) defines them."""
 
 
 def paragraphs(text: str) -> list[str]:
