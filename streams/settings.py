@@ -162,6 +162,14 @@ class Settings:
             "with a batch stuck on an unreachable broker (safe: the replay decides it again).",
         ),
     )
+    core_processes: int = field(
+        default=2,
+        metadata=_meta(
+            "NEWS_CORE_PROCESSES",
+            "Processes of a worker's text-core pool (splitting, tagging: most of its CPU); about "
+            "the cores each worker may use. 0 runs the core on a thread of the worker itself.",
+        ),
+    )
     worker_id: str = field(
         default="",
         metadata=_meta(
@@ -390,6 +398,8 @@ def _check(s: Settings) -> None:
         )
     if s.full_text not in {"off", "auto", "always"}:
         raise SettingsError(f"NEWS_FULL_TEXT must be off, auto or always, got {s.full_text!r}")
+    if s.core_processes < 0:
+        raise SettingsError(f"NEWS_CORE_PROCESSES must be >= 0, got {s.core_processes}")
     if s.batch_max < 1 or s.batch_within_s <= 0:
         raise SettingsError("NEWS_BATCH_MAX must be >= 1 and NEWS_BATCH_WITHIN_S > 0")
     if s.max_record_bytes < 64 * 1024:

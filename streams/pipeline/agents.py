@@ -16,14 +16,15 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 import orjson
 import xxhash
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams import records, topics
-from streams.events import HEADERS, build_event, encode
+from streams import topics
+from streams.events import HEADERS
 from streams.kafka import client_kwargs
 from streams.metrics import (
     BATCH_SECONDS,
@@ -39,12 +40,13 @@ from streams.metrics import (
     UNITS,
 )
 from streams.pipeline.app import Pipeline, state_topic
+from streams.pipeline.core import CoreOut, build_events, make_executor, split_values
 from streams.pipeline.dlq import dlq_record
 from streams.pipeline.health import RESTORES
 from streams.pipeline.output import Fenced, Outputs, Record
 from streams.pipeline.state import PartitionState, encode_bucket
 from streams.text.fingerprint import STAGES
-from streams.text.units import Unit, units_from_item
+from streams.text.units import Unit
 from streams.times import parse_time
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,11 @@ def register(p: Pipeline) -> None:
         _register_stage(p, rt, stage)
 
     # Faust's signal typing does not accept coroutine functions (it calls and awaits them).
+    @p.app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def on_assigned(app: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        assigned: set[TP] = args[0] if args else kwargs.get("assigned", set())
+        rt.assigned(assigned)
+
     @p.app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def on_revoked(app: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
         revoked: set[TP] = args[0] if args else kwargs.get("revoked", set())
@@ -85,6 +92,7 @@ def register(p: Pipeline) -> None:
         timer = threading.Timer(p.settings.shutdown_timeout_s, os._exit, (1,))
         timer.daemon = True
         timer.start()
+        rt.stop_core()
         await rt.outputs.stop()
 
 
@@ -135,16 +143,63 @@ class Runtime:
         self.states: dict[tuple[int, int], PartitionState] = {}
         self._locks: dict[tuple[int, int], asyncio.Lock] = {}
         self._partitions: dict[str, int] = {}
+        self._owned: set[tuple[int, int]] = set()
+        self._background: set[asyncio.Future[None]] = set()
         self.exactly_once = p.settings.processing_guarantee == "exactly_once"
-        # The text core runs on one thread of its own: a batch of CPU work would otherwise
-        # hold the event loop, and every Kafka round trip of every stage would wait for it
-        # (measured: ~60 ms per produce acknowledgement on a busy worker). One thread keeps
-        # the core's caches single-threaded.
-        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="text-core")
+        # Packing units for a hop runs on a thread of its own, off the event loop.
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack")
+        # The text core (most of a worker's CPU: splitting, tagging) runs in a process pool: on
+        # a thread it would hold the GIL and stall every Kafka round trip (``core.py``).
+        self._core, self._slices = make_executor(p.settings.core_processes)
 
     async def cpu(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run CPU-bound ``fn(*args)`` on the text-core thread, keeping the loop free for I/O."""
+        """Run ``fn(*args)`` on the packing thread, keeping the loop free for I/O."""
         return await asyncio.get_running_loop().run_in_executor(self._cpu, fn, *args)
+
+    async def split(self, values: list[bytes | None]) -> CoreOut:
+        """The text core over one batch of raw record values, cut into one slice per process.
+
+        A pool process that died (killed, out of memory) breaks the pool: it is replaced and
+        the batch is split again (nothing of it was sent or acknowledged yet).
+        """
+        n = await self.partitions(topics.units_topic(self.settings.app_id, 0))
+        limit = self.settings.max_record_bytes
+        size = max(1, -(-len(values) // self._slices))
+        parts = await asyncio.gather(
+            *(
+                self.core(split_values, values[i : i + size], i, limit, n)
+                for i in range(0, len(values), size)
+            )
+        )
+        merged = CoreOut()
+        for part in parts:
+            merged.dead.extend(part.dead)
+            merged.units.extend(part.units)
+            merged.items += part.items
+            merged.seconds.extend(part.seconds)
+            merged.errors.extend(part.errors)
+        return merged
+
+    async def core(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the text-core pool.
+
+        A pool process that died (killed, out of memory) breaks the pool: it is replaced and
+        the call made again (nothing of the batch was sent or acknowledged yet).
+        """
+        loop = asyncio.get_running_loop()
+        pool = self._core
+        try:
+            return await loop.run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            if pool is self._core:  # the first caller to notice replaces it
+                log.error("a text-core process died; starting a new pool")
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._core, self._slices = make_executor(self.settings.core_processes)
+            return await loop.run_in_executor(self._core, fn, *args)
+
+    def stop_core(self) -> None:
+        """Stop the text-core pool without waiting for a batch in it (it replays)."""
+        self._core.shutdown(wait=False, cancel_futures=True)
 
     async def partitions(self, topic: str) -> int:
         n = self._partitions.get(topic)
@@ -216,8 +271,43 @@ class Runtime:
         )
         return state
 
+    def _stage_partitions(self, tps: Iterable[TP]) -> list[tuple[int, int]]:
+        names = {topics.units_topic(self.settings.app_id, st): st for st in range(STAGES)}
+        return [(names[tp.topic], tp.partition) for tp in tps if tp.topic in names]
+
+    def assigned(self, assigned: Iterable[TP]) -> None:
+        """Restore newly assigned stage partitions now, in the background, not on first use.
+
+        The first batches after a start or a rebalance then find their state ready instead of
+        each waiting for a restore (and, in the final stage, for fencing its predecessor);
+        ``/readyz`` reports 503 until all are restored. A batch that comes first waits on the
+        partition's lock, which the restore holds.
+        """
+        for key in self._stage_partitions(assigned):
+            self._owned.add(key)
+            if key not in self.states:
+                RESTORES.active.add(key)  # not ready from now on, not only once it has begun
+                task = asyncio.ensure_future(self._restore_owned(*key))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+    async def _restore_owned(self, stage: int, partition: int) -> None:
+        try:
+            async with self.lock(stage, partition):
+                if (stage, partition) not in self._owned:
+                    return  # revoked before its turn: the next owner restores it
+                await self.state(stage, partition)
+        except Fenced:
+            pass
+        except Exception:  # the first batch retries the restore and fails loudly
+            log.exception("dedup stage %d partition %d: restore failed", stage, partition)
+        finally:
+            RESTORES.active.discard((stage, partition))
+
     async def revoked(self, revoked: Iterable[TP]) -> None:
         """Forget the state of partitions this worker no longer owns (the next owner restores)."""
+        for stage, partition in self._stage_partitions(revoked):
+            self._owned.discard((stage, partition))
         for tp in revoked:
             for stage in range(STAGES):
                 if tp.topic == topics.units_topic(self.settings.app_id, stage):
@@ -242,7 +332,8 @@ class Runtime:
         them, which keeps commits cheap (transaction markers are written per partition).
         """
         counts = {t: await self.partitions(t) for t in self._event_topics()}
-        return await self.cpu(_build_events, partition, units, counts, set(self.p.tag_ids))
+        built = await self.core(build_events, [u.to_json() for u in units])
+        return _event_records(partition, built, counts, set(self.p.tag_ids))
 
     def _event_topics(self) -> list[str]:
         return [topics.EVENTS, *(topics.tag_topic(t) for t in self.p.tag_ids)]
@@ -307,6 +398,11 @@ def _pack_units(topic: str, n: int, stage: int, units: Sequence[Unit]) -> list[R
     for unit in units:
         key = unit.sig.keys[stage].encode()
         by_partition[xxhash.xxh3_64_intdigest(key) % n].append(orjson.dumps(unit.to_json()))
+    return _unit_records(topic, by_partition)
+
+
+def _unit_records(topic: str, by_partition: dict[int, list[bytes]]) -> list[Record]:
+    """One record (a JSON list) per target partition, chunked to ``UNITS_RECORD_BYTES``."""
     out: list[Record] = []
     for partition, encoded in sorted(by_partition.items()):
         for chunk in _chunks(encoded, UNITS_RECORD_BYTES):
@@ -315,18 +411,19 @@ def _pack_units(topic: str, n: int, stage: int, units: Sequence[Unit]) -> list[R
     return out
 
 
-def _build_events(
-    partition: int, units: Sequence[Unit], counts: dict[str, int], known: set[str]
+def _event_records(
+    partition: int,
+    built: Sequence[tuple[str, bytes, list[str], str, str]],
+    counts: dict[str, int],
+    known: set[str],
 ) -> list[Record]:
     out: list[Record] = []
     now = time.time()
-    for unit in units:
-        event = build_event(unit)
-        data = encode(event)
-        key = event["event_id"].encode()
-        n = counts[topics.EVENTS]
+    n = counts[topics.EVENTS]
+    for event_id, data, tags, kind, fetched_at in built:
+        key = event_id.encode()
         out.append(Record(topics.EVENTS, data, key=key, partition=partition % n, headers=HEADERS))
-        for tag_id in event["tags"]:
+        for tag_id in tags:
             if tag_id in known:
                 topic = topics.tag_topic(tag_id)
                 out.append(
@@ -335,65 +432,57 @@ def _build_events(
                     )
                 )
                 TAG_EVENTS.labels(tag_id).inc()
-        EVENTS.labels(unit.kind).inc()
-        fetched = parse_time(unit.fetched_at)
+        EVENTS.labels(kind).inc()
+        fetched = parse_time(fetched_at)
         if fetched is not None:
             EVENT_LATENCY_SECONDS.observe(max(0.0, now - fetched.timestamp()))
     return out
 
 
-def _split_batch(
-    batch: Sequence[Any], recent: RecentExact, limit: int
-) -> tuple[list[Record], list[Unit]]:
-    """The text core over one batch of raw records: (dead letters, units to forward)."""
-    dead: list[Record] = []
-    forward: list[Unit] = []
-    for event in batch:
-        msg = event.message
-        elements = records.decode_many(event.value)
-        single = len(elements) == 1
-        for index, (element, item) in enumerate(elements):
-            RAW_CONSUMED.inc()
-            if isinstance(item, records.InvalidRecord):
-                dead.append(_dead(msg, element, str(item), item.code, single, index))
-                continue
-            started = time.perf_counter()
-            try:
-                units = units_from_item(dict(item))
-            except Exception as exc:  # a core bug on odd input must not stop the stream
-                log.exception("split failed for item %s", item.get("item_id"))
-                reason = f"processing failed: {type(exc).__name__}: {exc}"
-                dead.append(_dead(msg, item, reason, "processing", single, index))
-                continue
-            PROCESS_SECONDS.observe(time.perf_counter() - started)
-            big = max((len(orjson.dumps(u.to_json())) for u in units), default=0)
-            if big > limit // 2:
-                reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
-                dead.append(_dead(msg, item, reason, "too_large", single, index))
-                continue
-            for unit in units:
-                UNITS.labels(unit.kind).inc()
-                if recent.seen(unit.sig.exact, unit.ts):
-                    DUPLICATES.labels("local").inc()
-                    continue
-                forward.append(unit)
+def _forward(batch: Sequence[Any], out: CoreOut, recent: RecentExact, topic: str) -> list[Record]:
+    """Dead letters and stage-0 unit records of a split batch (the core's output)."""
+    RAW_CONSUMED.inc(out.items)
+    for seconds in out.seconds:
+        PROCESS_SECONDS.observe(seconds)
+    for line in out.errors:
+        log.error("%s", line)
+    dead = [
+        _dead(batch[d.record].message, d.element, d.reason, d.code, d.single, d.index)
+        for d in out.dead
+    ]
+    kinds: dict[str, int] = defaultdict(int)
+    forward: list[tuple[float, int, bytes]] = []
+    local = 0
+    for exact, ts, partition, data, kind in out.units:
+        kinds[kind] += 1
+        if recent.seen(exact, ts):
+            local += 1
+            continue
+        forward.append((ts, partition, data))
+    for kind, count in kinds.items():
+        UNITS.labels(kind).inc(count)
+    if local:
+        DUPLICATES.labels("local").inc(local)
     # Earliest publication first: within a batch, arrival order across partitions is arbitrary,
     # and the first of two near-duplicates to be decided is the one that is kept.
-    forward.sort(key=lambda u: u.ts)
-    return dead, forward
+    forward.sort(key=lambda f: f[0])
+    by_partition: dict[int, list[bytes]] = defaultdict(list)
+    for _, partition, data in forward:
+        by_partition[partition].append(data)
+    return [*dead, *_unit_records(topic, by_partition)]
 
 
 def _register_split(p: Pipeline, rt: Runtime) -> None:
     s = p.settings
-    limit = s.max_record_bytes
+    topic = topics.units_topic(s.app_id, 0)
 
     @p.app.agent(p.raw, name=f"{s.app_id}.split")
     async def split_items(stream: Any) -> None:
         async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
             BATCH_SIZE.labels("split").observe(len(batch))
             t0 = time.perf_counter()
-            dead, forward = await rt.cpu(_split_batch, batch, rt.recent, limit)
-            out = [*dead, *await rt.unit_records(0, forward)]
+            core = await rt.split([event.value for event in batch])
+            out = _forward(batch, core, rt.recent, topic)
             t1 = time.perf_counter()
             await rt.outputs.send(out)
             BATCH_SECONDS.labels("split", "process").observe(t1 - t0)

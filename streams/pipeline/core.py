@@ -1,0 +1,182 @@
+"""The worker's text core, run in processes of its own.
+
+The text core is pure Python: on a thread it holds the GIL, so a batch of it stalls every
+Kafka round trip of the worker's event loop, and it can use one core only. Here it (splitting
+raw items; tagging and language detection of first-seen units) runs in a small process pool
+(``NEWS_CORE_PROCESSES``): the event loop only moves bytes, and the core uses the other cores.
+What crosses the process boundary is bytes and plain tuples: the raw record values go in; for
+each unit its exact fingerprint, time, target partition and encoded JSON come out, so nothing
+is parsed or serialised twice.
+
+This module imports no Kafka or asyncio code: a pool process imports only the text core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+import orjson
+import xxhash
+
+from streams import records
+from streams.events import build_event, encode
+from streams.text.units import Unit, units_from_item
+
+
+@dataclass(slots=True)
+class Dead:
+    """An element of a raw record that cannot become units, and why."""
+
+    record: int
+    """Index of the raw record in the batch."""
+    index: int
+    """Index of the item in the record (0 for a single item)."""
+    element: Any
+    """The element as parsed (None: the record itself is unreadable)."""
+    reason: str
+    code: str
+    single: bool
+    """The record held one item (not a list)."""
+
+
+@dataclass(slots=True)
+class CoreOut:
+    """What the core made of a slice of a batch (picklable: plain data only)."""
+
+    dead: list[Dead] = field(default_factory=list)
+    units: list[tuple[int, float, int, bytes, str]] = field(default_factory=list)
+    """(exact fingerprint, event time, stage-0 partition, unit JSON, kind) per unit."""
+    items: int = 0
+    seconds: list[float] = field(default_factory=list)
+    """Core time of each item (the ``news_process_seconds`` histogram)."""
+    errors: list[str] = field(default_factory=list)
+    """Log lines for items the core failed on (logged by the parent)."""
+
+
+def split_values(
+    values: list[bytes | None], first: int, limit: int, partitions: int, key_stage: int = 0
+) -> CoreOut:
+    """Decode, validate and split raw record values ``first ..``; fingerprint every unit.
+
+    ``partitions`` is the count of the stage-0 unit topic: each unit's target partition is
+    computed here from its stage key, as the dedup stage expects it.
+    """
+    out = CoreOut()
+    for offset, value in enumerate(values):
+        rec = first + offset
+        elements = records.decode_many(value)
+        single = len(elements) == 1
+        for index, (element, item) in enumerate(elements):
+            out.items += 1
+            if isinstance(item, records.InvalidRecord):
+                out.dead.append(Dead(rec, index, element, str(item), item.code, single))
+                continue
+            started = time.perf_counter()
+            try:
+                units = units_from_item(dict(item))
+            except Exception as exc:  # a core bug on odd input must not stop the stream
+                out.errors.append(f"split failed for item {item.get('item_id')}: {exc!r}")
+                reason = f"processing failed: {type(exc).__name__}: {exc}"
+                out.dead.append(Dead(rec, index, item, reason, "processing", single))
+                continue
+            out.seconds.append(time.perf_counter() - started)
+            encoded = [orjson.dumps(u.to_json()) for u in units]
+            big = max((len(e) for e in encoded), default=0)
+            if big > limit // 2:
+                reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
+                out.dead.append(Dead(rec, index, item, reason, "too_large", single))
+                continue
+            for unit, data in zip(units, encoded, strict=True):
+                key = unit.sig.keys[key_stage].encode()
+                part = xxhash.xxh3_64_intdigest(key) % partitions
+                out.units.append((unit.sig.exact, unit.ts, part, data, unit.kind))
+    return out
+
+
+def build_events(units: list[dict[str, Any]]) -> list[tuple[str, bytes, list[str], str, str]]:
+    """Events of first-seen units (language detection and tagging: the final stage's CPU).
+
+    Returns (event id, encoded event, tags, kind, fetched_at) per unit, in order.
+    """
+    out: list[tuple[str, bytes, list[str], str, str]] = []
+    for data in units:
+        unit = Unit.from_json(data)
+        event = build_event(unit)
+        out.append((unit.event_id, encode(event), list(event["tags"]), unit.kind, unit.fetched_at))
+    return out
+
+
+def _init_process(parent: int) -> None:
+    """A pool process dies with its worker and leaves signals to it.
+
+    Ctrl-C reaches the whole process group; the worker decides how to stop, so the pool
+    ignores SIGINT/SIGTERM. A worker killed with ``kill -9`` cannot shut its pool down:
+    on Linux the kernel kills the pool with it (``PR_SET_PDEATHSIG``); elsewhere a watcher
+    thread notices the parent is gone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+    _warm()
+
+
+_WARM_TEXT = (
+    "Warm-up headline\n"
+    "The first paragraph of a warm-up story, long enough to be taken for a lead paragraph.\n"
+    "A second paragraph of the same warm-up story, with a few more words in it than that.\n"
+    "Another story: a teaser line of a different story, as a news page would show it."
+)
+
+
+def _warm() -> None:
+    """Load the core's models and compile its patterns before the first batch needs them."""
+    item = {
+        "item_id": "warm-up",
+        "feed": "warm-up",
+        "fetched_at": "2026-01-01T00:00:00Z",
+        "content": _WARM_TEXT,
+        "content_type": "text/plain",
+    }
+    out = split_values([orjson.dumps(item)], 0, 1 << 20, 1)
+    build_events([orjson.loads(u[3]) for u in out.units])
+
+
+def make_executor(processes: int) -> tuple[Executor, int]:
+    """The core's executor and how many slices a batch is cut into.
+
+    ``processes`` 0 runs the core on one thread of the worker itself (no extra processes;
+    the event loop shares the GIL with it).
+    """
+    if processes <= 0:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="text-core"), 1
+    pool = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=get_context("spawn"),
+        initializer=_init_process,
+        initargs=(os.getpid(),),
+    )
+    for _ in range(processes):  # start (and warm) every process now, not on the first batch
+        pool.submit(len, ())
+    return pool, processes
