@@ -10,13 +10,13 @@ one parse is reported as an error.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from streams.feeds.parse import ParseError, ParseResult, parse_feed
+from streams.procpool import spawn_pool
 
 
 def _parse(
@@ -35,9 +35,9 @@ class ParsePool:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             # spawn: safe beside the threads of aiokafka/prometheus; the workers are our own
-            # children (no fork server left behind), joined by close().
-            ctx = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(self.processes, mp_context=ctx)
+            # children (no fork server left behind), joined by close(), and die with the
+            # poller if it is killed (``streams.procpool``).
+            self._executor = spawn_pool(self.processes)
         return self._executor
 
     async def parse(

@@ -13,15 +13,9 @@ This module imports no Kafka or asyncio code: a pool process imports only the te
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import sys
-import threading
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Any
 
 import orjson
@@ -29,6 +23,7 @@ import xxhash
 
 from streams import records
 from streams.events import build_event, encode
+from streams.procpool import spawn_pool
 from streams.text.units import Unit, units_from_item
 
 
@@ -115,33 +110,6 @@ def build_events(units: list[dict[str, Any]]) -> list[tuple[str, bytes, list[str
     return out
 
 
-def _init_process(parent: int) -> None:
-    """A pool process dies with its worker and leaves signals to it.
-
-    Ctrl-C reaches the whole process group; the worker decides how to stop, so the pool
-    ignores SIGINT/SIGTERM. A worker killed with ``kill -9`` cannot shut its pool down:
-    on Linux the kernel kills the pool with it (``PR_SET_PDEATHSIG``); elsewhere a watcher
-    thread notices the parent is gone.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
-    _warm()
-
-
 _WARM_TEXT = (
     "Warm-up headline\n"
     "The first paragraph of a warm-up story, long enough to be taken for a lead paragraph.\n"
@@ -171,12 +139,4 @@ def make_executor(processes: int) -> tuple[Executor, int]:
     """
     if processes <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="text-core"), 1
-    pool = ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=get_context("spawn"),
-        initializer=_init_process,
-        initargs=(os.getpid(),),
-    )
-    for _ in range(processes):  # start (and warm) every process now, not on the first batch
-        pool.submit(len, ())
-    return pool, processes
+    return spawn_pool(processes, warm=_warm), processes

@@ -1,14 +1,6 @@
-"""The split stage's core in its pool: same units as the offline core, bad input as dead letters,
-and a pool process that dies with its worker."""
+"""The worker's text core in its pool: same units as the offline core, bad input as dead letters."""
 
 from __future__ import annotations
-
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 
 import orjson
 import xxhash
@@ -86,45 +78,3 @@ def test_pool_runs_the_same_function() -> None:
         )
     finally:
         pool.shutdown()
-
-
-def test_pool_processes_die_with_a_killed_worker() -> None:
-    """``kill -9`` of the worker must not leave its core processes running (orphans)."""
-    code = textwrap.dedent(
-        """
-        import os, sys, time
-        from streams.pipeline.core import make_executor, split_values
-        pool, _ = make_executor(2)
-        pool.submit(split_values, [], 0, 1, 1).result(timeout=60)
-        pids = [p.pid for p in pool._processes.values()]
-        print(" ".join(map(str, pids)), flush=True)
-        time.sleep(120)
-        """
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    pids = [int(p) for p in proc.stdout.readline().split()]
-    assert len(pids) == 2
-    for pid in pids:
-        os.kill(pid, 0)  # alive while the worker is
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        alive = [pid for pid in pids if _alive(pid)]
-        time.sleep(0.1)
-    assert not alive, f"core processes outlived their worker: {alive}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (dead, not yet reaped by init) counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[-1][:1] != "Z"
-    except FileNotFoundError:
-        return False
