@@ -15,8 +15,9 @@ new story (lead words shuffled: the corpus has only a few hundred), as in a live
 a lead event, while most teasers repeat. Each run starts idle, then N pre-encoded items are
 produced as fast as possible; throughput = N / (time until the last output record arrives).
 Then latency (fetched_at -> event on news.events) p50/p99 for the same kind of items offered at
-half the measured one-worker rate, after a warm-up of the same load (``WARMUP_S``). ``--profile`` also records the
-one-worker exactly_once run with py-spy (collapsed stacks and a flame graph in bench/results/).
+half the measured one-worker rate, after a warm-up of the same load (``WARMUP_S``).
+``--profile`` also records the one-worker exactly_once run with py-spy (collapsed stacks and a
+flame graph in bench/results/).
 Results: bench/results/pipeline.json.
 
     python -m bench.pipeline [--items 3000] [--workers 1,2] [--seconds 20] [--profile]
