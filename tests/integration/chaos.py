@@ -298,6 +298,15 @@ class WorkerProc:
             assert self.proc is not None
             self.proc.wait(30)
 
+    def kill9_children(self) -> list[int]:
+        """``kill -9`` of the worker's child processes (its text-core pool), not the worker."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        pids = [int(c) for c in children]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return pids
+
     def sigterm(self, timeout: float = 120.0) -> float | None:
         """SIGTERM and wait; seconds until exit (None: not gone within ``timeout``, killed)."""
         if not self.alive():
@@ -552,7 +561,8 @@ class GroupOffsets:
 
 @dataclass
 class Scenario:
-    """One run: ``fault`` is none | kill_worker | kill_one_of_two | kill_broker | sigterm."""
+    """One run: ``fault`` is none | kill_worker | kill_one_of_two | kill_broker | sigterm |
+    kill_core (``kill -9`` of the worker's text-core processes)."""
 
     name: str
     fault: str = "none"
@@ -871,6 +881,9 @@ class Run:
             return time.time()
         if sc.fault == "kill_one_of_two":
             await asyncio.to_thread(self.workers[1].kill9)
+            return None
+        if sc.fault == "kill_core":
+            rep.notes.append(f"killed text-core processes {self.workers[0].kill9_children()}")
             return None
         if sc.fault == "kill_broker":
             sizes = [w.log_size() for w in self.workers]

@@ -141,6 +141,27 @@ async def test_two_workers_kill9_one(tmp_path: Path) -> None:
     _check(report, broken)
 
 
+async def test_kill9_text_core_processes(tmp_path: Path) -> None:
+    """``kill -9`` of the worker's text-core processes mid-stream: the worker replaces its pool
+    and splits the batch again; 0 groups lost, no event_id read twice, no restart needed."""
+    sc = Scenario(
+        "kill-core",
+        fault="kill_core",
+        guarantee="exactly_once",
+        items=200,
+        kill_at_produced=0.6,
+        burst=0.5,
+        rate=15.0,
+        timeout_s=150,
+    )
+    report = await _run(sc, tmp_path)
+    broken = _common(report, exactly_once=True)
+    log = (tmp_path / "w1" / "worker.log").read_text(errors="replace")
+    if "a text-core process died" not in log:
+        broken.append("the worker did not report the dead text-core process")
+    _check(report, broken)
+
+
 async def test_broker_kill9_restart_after_20s(tmp_path: Path) -> None:
     """``kill -9`` of the broker, started again 20 s later on the same data dir and ports; the
     worker is left alone: every group arrives, none twice (read_committed)."""
