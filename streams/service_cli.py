@@ -140,7 +140,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     s = _settings(args)
     (s.data_dir / "faust").mkdir(parents=True, exist_ok=True)
-    tag("warm up: the taxonomy automaton is built once, before the first record")
+    if s.core_processes == 0:  # the core runs in this process (else its pool warms itself)
+        tag("warm up: the taxonomy automaton is built once, before the first record")
     asyncio.run(_create_internal_topics(s))
     pipeline = build(s, tag_ids())
     register(pipeline)
