@@ -307,6 +307,39 @@ async def timed_run(
     return len(values) / (t1 - t0), seen
 
 
+def proc_cpu(pid: int, *, tree: bool = True) -> float:
+    """CPU seconds (user + system) of a process, and of its live descendants if ``tree``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, stack = 0.0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            if tree:
+                for task in Path(f"/proc/{p}/task").iterdir():
+                    stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def cpu_snapshot(broker_pid: int | None, workers: list[int]) -> dict[str, float]:
+    """CPU seconds so far of the broker, the workers' own processes, their text-core pools and
+    this process (the load generator and the counting consumer)."""
+    main = sum(proc_cpu(pid, tree=False) for pid in workers)
+    return {
+        "broker": proc_cpu(broker_pid) if broker_pid else 0.0,
+        "worker": main,
+        "core_pool": sum(proc_cpu(pid) for pid in workers) - main,
+        "load_generator": time.process_time(),
+    }
+
+
+_BROKER_PIDS: dict[str, int] = {}
+"""Pid of each embedded broker started here, by bootstrap address."""
+
+
 @contextlib.asynccontextmanager
 async def fresh_broker(tmp: Path, name: str) -> AsyncIterator[str]:
     """A new embedded broker with the public topics, stopped at the end."""
@@ -320,6 +353,8 @@ async def fresh_broker(tmp: Path, name: str) -> AsyncIterator[str]:
         heap="1g",
     )
     broker.start()
+    with contextlib.suppress(OSError, ValueError):
+        _BROKER_PIDS[broker.bootstrap] = int(broker.pid_file.read_text().strip())
     try:
         from streams.pipeline.app import topic_configs
 
@@ -335,7 +370,9 @@ async def fresh_broker(tmp: Path, name: str) -> AsyncIterator[str]:
         broker.stop()
 
 
-async def faust_floor(tmp: Path, values: list[tuple[bytes, bytes]]) -> float:
+async def faust_floor(
+    tmp: Path, values: list[tuple[bytes, bytes]]
+) -> tuple[float, dict[str, float]]:
     async with fresh_broker(tmp, "floor") as bootstrap:
         src, dst = "bench.floor.in", "bench.floor.out"
         await create_topics(bootstrap, [src, dst], partitions=6, replication_factor=1)
@@ -355,8 +392,12 @@ async def faust_floor(tmp: Path, values: list[tuple[bytes, bytes]]) -> float:
             await ready.wait()
             await _produce_all(bootstrap, src, warm)
             await counter
+            before = cpu_snapshot(_BROKER_PIDS.get(bootstrap), [proc.pid])
             rate, _ = await timed_run(bootstrap, src, values, dst, len(values), value_counts=True)
-            return rate
+            after = cpu_snapshot(_BROKER_PIDS.get(bootstrap), [proc.pid])
+            cpu = {k: (after[k] - before[k]) * 1000 / len(values) for k in after}
+            cpu.pop("core_pool")
+            return rate, cpu
         finally:
             stop_process(proc)
 
@@ -398,12 +439,18 @@ async def pipeline_run(
             await wait_readyz(procs)
             if latency_rate:
                 return {"latency": await latency(bootstrap, latency_rate, seconds)}
+            pids = [proc.pid for proc in procs]
+            before = cpu_snapshot(_BROKER_PIDS.get(bootstrap), pids)
             rate, seen = await timed_run(
                 bootstrap, topics.RAW, values, topics.EVENTS, int(n_events * 0.98)
             )
+            after = cpu_snapshot(_BROKER_PIDS.get(bootstrap), pids)
             # timed_run counts records; with source batching a record holds several items
-            rate *= (n_items or len(values)) / len(values)
-            return {"items_per_s": rate, "events": seen}
+            items = n_items or len(values)
+            rate *= items / len(values)
+            # CPU per 1,000 items, by process (includes the few idle seconds of quiet at the end)
+            cpu = {k: (after[k] - before[k]) * 1000 / items for k in after}
+            return {"items_per_s": rate, "events": seen, "cpu_s_per_1000_items": cpu}
         finally:
             for proc in procs:
                 stop_process(proc)
@@ -516,9 +563,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         async with fresh_broker(tmp, "baseline") as bootstrap:
             base = await baseline(bootstrap, values)
         print(f"raw aiokafka pass-through:      {base:8,.0f} items/s", flush=True)
-        floor = await faust_floor(tmp, values)
+        floor, floor_cpu = await faust_floor(tmp, values)
         print(f"Faust consume floor (take 500): {floor:8,.0f} items/s", flush=True)
-        result.update(baseline_items_per_s=base, faust_floor_items_per_s=floor)
+        print(
+            "  CPU s per 1,000 items: " + ", ".join(f"{k} {v:.2f}" for k, v in floor_cpu.items()),
+            flush=True,
+        )
+        result.update(
+            baseline_items_per_s=base,
+            faust_floor_items_per_s=floor,
+            faust_floor_cpu_s_per_1000_items=floor_cpu,
+        )
         runs = [(w, "exactly_once") for w in workers] + [(1, "at_least_once")]
         for w, guarantee in runs:
             profile = None
@@ -553,6 +608,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 f"({rate / floor:.2f}x Faust floor, {rate / base:.2f}x pass-through)",
                 flush=True,
             )
+            cpu = run.get("cpu_s_per_1000_items", {})
+            if cpu:
+                print(
+                    "  CPU s per 1,000 items: "
+                    + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+                    + f" (total {sum(cpu.values()):.2f}; 2 cores = 2.00 s per s)",
+                    flush=True,
+                )
             if "latency" in run:
                 lat = run["latency"]
                 print(

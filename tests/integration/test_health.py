@@ -2,14 +2,15 @@
 from its state topic and 200 once it is restored; ``/healthz`` answers all along; lag is exported.
 
 The state topic is filled directly (as a long-running deployment would have filled it), then a
-worker starts; the first raw item makes it restore the stage partitions its units land on, and
-it must replay those partitions' whole state before it is ready again.
+worker starts; it restores every stage partition as soon as it is assigned, before any record
+arrives, and must replay their whole state before it is ready.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -110,9 +111,10 @@ async def test_readyz_false_while_recovering_true_after(
     seen: list[tuple[float, int, Any]] = []
     started = time.monotonic()
     try:
-        await _poll_ready(base, worker, before, started, 180)  # joined, nothing restored yet
-        assert before and before[-1][1] == 200, before[-5:]
-        # An item whose units land on stage-0 partitions: their state is restored first.
+        # Partitions are restored as soon as they are assigned, before any record arrives:
+        # /readyz is 503 (joined, state not restored) until every one is done.
+        await _poll_ready(base, worker, before, started, 180)
+        log_ready = worker.log_path.read_text(errors="replace")
         item = {
             "item_id": f"health-{uuid.uuid4().hex[:6]}",
             "feed": "health",
@@ -127,28 +129,30 @@ async def test_readyz_false_while_recovering_true_after(
         await produce(
             kafka_bootstrap, topics.RAW, [(item["item_id"].encode(), records.encode(item))]
         )
-        await _poll_ready(base, worker, seen, started, 120, after_503=True)
+        await _poll_ready(base, worker, seen, started, 60)
         alive_status, alive = await asyncio.to_thread(_get, f"{base}/healthz")
         await asyncio.sleep(6)  # one lag timer tick
         with urllib.request.urlopen(f"{base}/metrics", timeout=5) as resp:
             metrics = resp.read().decode()
-        log = worker.log_path.read_text(errors="replace")
     finally:
         worker.stop()
 
-    trace = "\n".join(map(str, seen[-20:])) + "\n" + worker.log_tail(30)
-    assert seen and seen[-1][1] == 200, trace
-    assert seen[-1][2] == {
+    trace = "\n".join(map(str, before[-20:])) + "\n" + worker.log_tail(30)
+    assert before and before[-1][1] == 200, trace
+    assert before[-1][2] == {
         "ready": True,
         "checks": {"group_joined": True, "state_restored": True, "producer_connected": True},
     }
     restoring = [
         body
-        for _, status, body in seen
+        for _, status, body in before
         if status == 503 and body["checks"]["group_joined"] and not body["checks"]["state_restored"]
     ]
     assert restoring, f"never saw the worker restoring (joined, state not restored):\n{trace}"
-    assert all(body["ready"] is False for _, status, body in seen if status == 503)
-    assert "dedup stage 0 partition" in log and "restored:" in log
+    assert all(body["ready"] is False for _, status, body in before if status == 503)
+    restored = re.findall(r"dedup stage 0 partition \d+ restored: (\d+) records", log_ready)
+    assert len(restored) == s.partitions, log_ready[-3000:]  # all of them, before any record
+    assert sum(map(int, restored)) == STATE_RECORDS
+    assert seen and seen[-1][1] == 200, seen[-5:]
     assert (alive_status, alive) == (200, {"alive": True})
     assert 'news_consumer_lag{partition="0",topic="news.raw"}' in metrics, metrics[-2000:]
