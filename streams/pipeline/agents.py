@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -99,39 +99,6 @@ def register(p: Pipeline) -> None:
 TP = Any  # faust.types.TP (a TopicPartition namedtuple)
 
 
-class RecentExact:
-    """Exact fingerprints this worker forwarded recently (bounded, per process).
-
-    A unit whose exact fingerprint was forwarded within the window is certain to be dropped at
-    stage 0 (it finds that unit, or what that unit duplicated), so it is dropped here instead of
-    costing a hop. Repeated teasers are most units on real sites. Only a shortcut: empty after
-    a restart, the stage state still decides. Safe under crashes: the unit it remembers was
-    acknowledged by the next stage before this batch's input is acked.
-    """
-
-    def __init__(self, window_s: float, capacity: int = 200_000) -> None:
-        self.window_s = window_s
-        self.capacity = capacity
-        self._seen: OrderedDict[int, float] = OrderedDict()
-
-    def seen(self, exact: int, ts: float) -> bool:
-        """True if ``exact`` was recorded within the window of ``ts``; else record it."""
-        prev = self._seen.get(exact)
-        if prev is not None and abs(ts - prev) < self.window_s:
-            self._seen.move_to_end(exact)
-            return True
-        self._seen[exact] = ts
-        self._seen.move_to_end(exact)
-        if len(self._seen) > self.capacity:
-            self._seen.popitem(last=False)
-        return False
-
-    def forget(self, exacts: Iterable[int]) -> None:
-        """Undo :meth:`seen` for units whose send did not happen (never in practice: retried)."""
-        for e in exacts:
-            self._seen.pop(e, None)
-
-
 class Runtime:
     """Per-process state of the agents: producers, stage partition states, the shortcut."""
 
@@ -139,7 +106,6 @@ class Runtime:
         self.p = p
         self.settings = p.settings
         self.outputs = Outputs(p.settings)
-        self.recent = RecentExact(p.settings.dedup_window_s)
         self.states: dict[tuple[int, int], PartitionState] = {}
         self._locks: dict[tuple[int, int], asyncio.Lock] = {}
         self._partitions: dict[str, int] = {}
@@ -164,10 +130,11 @@ class Runtime:
         """
         n = await self.partitions(topics.units_topic(self.settings.app_id, 0))
         limit = self.settings.max_record_bytes
+        window = self.settings.dedup_window_s
         size = max(1, -(-len(values) // self._slices))
         parts = await asyncio.gather(
             *(
-                self.core(split_values, values[i : i + size], i, limit, n)
+                self.core(split_values, values[i : i + size], i, limit, n, window)
                 for i in range(0, len(values), size)
             )
         )
@@ -175,6 +142,9 @@ class Runtime:
         for part in parts:
             merged.dead.extend(part.dead)
             merged.units.extend(part.units)
+            merged.local += part.local
+            for kind, count in part.kinds.items():
+                merged.kinds[kind] = merged.kinds.get(kind, 0) + count
             merged.items += part.items
             merged.seconds.extend(part.seconds)
             merged.errors.extend(part.errors)
@@ -439,7 +409,7 @@ def _event_records(
     return out
 
 
-def _forward(batch: Sequence[Any], out: CoreOut, recent: RecentExact, topic: str) -> list[Record]:
+def _forward(batch: Sequence[Any], out: CoreOut, topic: str) -> list[Record]:
     """Dead letters and stage-0 unit records of a split batch (the core's output)."""
     RAW_CONSUMED.inc(out.items)
     for seconds in out.seconds:
@@ -450,24 +420,15 @@ def _forward(batch: Sequence[Any], out: CoreOut, recent: RecentExact, topic: str
         _dead(batch[d.record].message, d.element, d.reason, d.code, d.single, d.index)
         for d in out.dead
     ]
-    kinds: dict[str, int] = defaultdict(int)
-    forward: list[tuple[float, int, bytes]] = []
-    local = 0
-    for exact, ts, partition, data, kind in out.units:
-        kinds[kind] += 1
-        if recent.seen(exact, ts):
-            local += 1
-            continue
-        forward.append((ts, partition, data))
-    for kind, count in kinds.items():
+    for kind, count in out.kinds.items():
         UNITS.labels(kind).inc(count)
-    if local:
-        DUPLICATES.labels("local").inc(local)
+    if out.local:
+        DUPLICATES.labels("local").inc(out.local)
     # Earliest publication first: within a batch, arrival order across partitions is arbitrary,
     # and the first of two near-duplicates to be decided is the one that is kept.
-    forward.sort(key=lambda f: f[0])
+    out.units.sort(key=lambda u: u[0])
     by_partition: dict[int, list[bytes]] = defaultdict(list)
-    for _, partition, data in forward:
+    for _, partition, data in out.units:
         by_partition[partition].append(data)
     return [*dead, *_unit_records(topic, by_partition)]
 
@@ -482,7 +443,7 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
             BATCH_SIZE.labels("split").observe(len(batch))
             t0 = time.perf_counter()
             core = await rt.split([event.value for event in batch])
-            out = _forward(batch, core, rt.recent, topic)
+            out = _forward(batch, core, topic)
             t1 = time.perf_counter()
             await rt.outputs.send(out)
             BATCH_SECONDS.labels("split", "process").observe(t1 - t0)

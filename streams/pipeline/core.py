@@ -5,8 +5,8 @@ Kafka round trip of the worker's event loop, and it can use one core only. Here 
 raw items; tagging and language detection of first-seen units) runs in a small process pool
 (``NEWS_CORE_PROCESSES``): the event loop only moves bytes, and the core uses the other cores.
 What crosses the process boundary is bytes and plain tuples: the raw record values go in; for
-each unit its exact fingerprint, time, target partition and encoded JSON come out, so nothing
-is parsed or serialised twice.
+each unit to forward its time, target partition and encoded JSON come out, so nothing is parsed
+or serialised twice, and repeats dropped by the shortcut are never serialised at all.
 
 This module imports no Kafka or asyncio code: a pool process imports only the text core.
 """
@@ -14,6 +14,8 @@ This module imports no Kafka or asyncio code: a pool process imports only the te
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,43 @@ from streams import records
 from streams.events import build_event, encode
 from streams.procpool import spawn_pool
 from streams.text.units import Unit, units_from_item
+
+
+class RecentExact:
+    """Exact fingerprints this process forwarded recently (bounded, per process).
+
+    A unit whose exact fingerprint was forwarded within the window is certain to be dropped at
+    stage 0 (it finds that unit, or what that unit duplicated), so it is dropped here instead of
+    costing a hop. Repeated teasers are most units on real sites. Only a shortcut: empty after
+    a restart, the stage state still decides. Safe under crashes: the unit it remembers was
+    acknowledged by the next stage before this batch's input is acked.
+    """
+
+    def __init__(self, window_s: float, capacity: int = 200_000) -> None:
+        self.window_s = window_s
+        self.capacity = capacity
+        self._seen: OrderedDict[int, float] = OrderedDict()
+
+    def seen(self, exact: int, ts: float) -> bool:
+        """True if ``exact`` was recorded within the window of ``ts``; else record it."""
+        prev = self._seen.get(exact)
+        if prev is not None and abs(ts - prev) < self.window_s:
+            self._seen.move_to_end(exact)
+            return True
+        self._seen[exact] = ts
+        self._seen.move_to_end(exact)
+        if len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
+        return False
+
+    def forget(self, exacts: Iterable[int]) -> None:
+        """Undo :meth:`seen` for units whose send did not happen (never in practice: retried)."""
+        for e in exacts:
+            self._seen.pop(e, None)
+
+
+_RECENT: dict[float, RecentExact] = {}
+"""The shortcut of this process, by window (one in practice)."""
 
 
 @dataclass(slots=True)
@@ -48,8 +87,12 @@ class CoreOut:
     """What the core made of a slice of a batch (picklable: plain data only)."""
 
     dead: list[Dead] = field(default_factory=list)
-    units: list[tuple[int, float, int, bytes, str]] = field(default_factory=list)
-    """(exact fingerprint, event time, stage-0 partition, unit JSON, kind) per unit."""
+    units: list[tuple[float, int, bytes]] = field(default_factory=list)
+    """(event time, stage-0 partition, unit JSON) per unit to forward."""
+    kinds: dict[str, int] = field(default_factory=dict)
+    """Units made, by kind (forwarded or not)."""
+    local: int = 0
+    """Units dropped by the exact-repeat shortcut."""
     items: int = 0
     seconds: list[float] = field(default_factory=list)
     """Core time of each item (the ``news_process_seconds`` histogram)."""
@@ -58,13 +101,22 @@ class CoreOut:
 
 
 def split_values(
-    values: list[bytes | None], first: int, limit: int, partitions: int, key_stage: int = 0
+    values: list[bytes | None],
+    first: int,
+    limit: int,
+    partitions: int,
+    window_s: float,
+    key_stage: int = 0,
 ) -> CoreOut:
     """Decode, validate and split raw record values ``first ..``; fingerprint every unit.
 
-    ``partitions`` is the count of the stage-0 unit topic: each unit's target partition is
-    computed here from its stage key, as the dedup stage expects it.
+    A unit whose exact fingerprint this process forwarded within the window is dropped here
+    (:class:`RecentExact`); the rest are serialised once, with their target partition of the
+    stage-0 topic (``partitions`` of them) computed from their stage key.
     """
+    recent = _RECENT.get(window_s)
+    if recent is None:
+        recent = _RECENT[window_s] = RecentExact(window_s)
     out = CoreOut()
     for offset, value in enumerate(values):
         rec = first + offset
@@ -84,17 +136,28 @@ def split_values(
                 out.dead.append(Dead(rec, index, item, reason, "processing", single))
                 continue
             out.seconds.append(time.perf_counter() - started)
-            encoded = [orjson.dumps(u.to_json()) for u in units]
-            big = max((len(e) for e in encoded), default=0)
-            if big > limit // 2:
-                reason = f"a unit of this item is too large to pass on (~{big:,} bytes)"
-                out.dead.append(Dead(rec, index, item, reason, "too_large", single))
-                continue
-            for unit, data in zip(units, encoded, strict=True):
+            if max(map(_json_bound, units), default=0) > limit // 2:  # rare: measure exactly
+                encoded = max(len(orjson.dumps(u.to_json())) for u in units)
+                if encoded > limit // 2:
+                    reason = f"a unit of this item is too large to pass on (~{encoded:,} bytes)"
+                    out.dead.append(Dead(rec, index, item, reason, "too_large", single))
+                    continue
+            for unit in units:
+                out.kinds[unit.kind] = out.kinds.get(unit.kind, 0) + 1
+                if recent.seen(unit.sig.exact, unit.ts):
+                    out.local += 1
+                    continue
                 key = unit.sig.keys[key_stage].encode()
                 part = xxhash.xxh3_64_intdigest(key) % partitions
-                out.units.append((unit.sig.exact, unit.ts, part, data, unit.kind))
+                out.units.append((unit.ts, part, orjson.dumps(unit.to_json())))
     return out
+
+
+def _json_bound(unit: Unit) -> int:
+    """An upper bound of the unit's JSON size without encoding it (6 bytes per character: a
+    control character escaped as \\u00XX; the fixed fields and the signature in 4 KiB)."""
+    strings = (unit.text, unit.item_title, unit.item_url, unit.link, unit.feed, unit.item_id)
+    return 6 * sum(len(s) for s in strings if s) + 4096
 
 
 def build_events(units: list[dict[str, Any]]) -> list[tuple[str, bytes, list[str], str, str]]:
@@ -127,8 +190,8 @@ def _warm() -> None:
         "content": _WARM_TEXT,
         "content_type": "text/plain",
     }
-    out = split_values([orjson.dumps(item)], 0, 1 << 20, 1)
-    build_events([orjson.loads(u[3]) for u in out.units])
+    out = split_values([orjson.dumps(item)], 0, 1 << 20, 1, 0.0)
+    build_events([orjson.loads(u[2]) for u in out.units])
 
 
 def make_executor(processes: int) -> tuple[Executor, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.pipeline.agents import RecentExact
+from streams.pipeline.core import RecentExact
 
 
 def test_repeat_within_window_is_seen_once_recorded() -> None:
