@@ -56,6 +56,8 @@ from streams.times import now_iso, parse_time
 RESULTS = ROOT / "bench" / "results" / "pipeline.json"
 WARMUP_S = 3.0
 """Seconds of offered load before latency is measured (see :func:`latency`)."""
+DRAIN_S = 3.0
+"""Seconds of quiet between the warm-up and the measured load."""
 _WEB_PORTS: dict[int, int] = {}
 """Web (health) port of each worker started here, by pid."""
 BATCH = 1_048_576
@@ -482,9 +484,10 @@ async def latency(
 ) -> dict[str, float]:
     """Offer ``rate`` new items/s with fresh fetched_at; measure fetched_at -> event received.
 
-    The first ``warmup`` seconds of items are offered the same way but not measured: on an
-    empty state every teaser is new at first (hundreds of extra events in the first second),
-    which a running service, whose state knows the recurring teasers, does not see.
+    First ``warmup`` seconds of other items are offered the same way and not measured, then
+    ``DRAIN_S`` of quiet: on an empty state every teaser is new at first (hundreds of extra
+    events in the first second), which a running service, whose state knows the recurring
+    teasers, does not see; the pause keeps that backlog out of the measured seconds.
     """
     n_warm = int(rate * warmup)
     n = max(1, int(rate * seconds))
@@ -518,15 +521,19 @@ async def latency(
                         lat.append(now - t.timestamp())
 
     reader = asyncio.create_task(consume())
-    start = time.monotonic()
     rng = random.Random(4242)
-    for i, item in enumerate(items):
-        item["content"] = _new_story(item["content"], rng)
-        await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-        item["fetched_at"] = now_iso()
-        item["published"] = item["fetched_at"]
-        await producer.send(topics.RAW, value=records.encode(item), key=item["item_id"].encode())
-    await producer.flush()
+    for phase, part in enumerate((items[:n_warm], items[n_warm:])):
+        start = time.monotonic()
+        for i, item in enumerate(part):
+            item["content"] = _new_story(item["content"], rng)
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            item["fetched_at"] = now_iso()
+            item["published"] = item["fetched_at"]
+            value = records.encode(item)
+            await producer.send(topics.RAW, value=value, key=item["item_id"].encode())
+        await producer.flush()
+        if phase == 0 and part:
+            await asyncio.sleep(DRAIN_S)  # the warm-up's backlog drains before measuring
     await asyncio.sleep(5)
     done.set()
     await reader
@@ -624,7 +631,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 lat = run["latency"]
                 print(
                     f"  latency at {latency_rate:.0f} items/s offered "
-                    f"(measured after a {WARMUP_S:.0f} s warm-up): "
+                    f"(after a {WARMUP_S:.0f} s warm-up and {DRAIN_S:.0f} s pause): "
                     f"p50 {lat.get('p50_s', 0) * 1000:.0f} ms, "
                     f"p99 {lat.get('p99_s', 0) * 1000:.0f} ms ({lat.get('samples')} samples)",
                     flush=True,
