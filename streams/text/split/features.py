@@ -49,6 +49,15 @@ def _shared(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
     return sum(w for s, w in a.items() if s in b)  # dict order: the same sum every run
 
 
+def _share(fs: Feats, name: str, sh: float, cap: float = 4.0) -> None:
+    """A lexical-overlap weight as a capped value and as a bin (the evidence is not linear:
+    one shared generic word means little, one shared name a lot)."""
+    fs.append((name, (sh if sh < cap else cap) / cap))
+    fs.append(
+        (name + ("<1" if sh < 1.0 else "<2" if sh < 2.0 else "<4" if sh < 4.0 else "4+"), 1.0)
+    )
+
+
 def _pattern_feats(f: R._Feat, out: Feats) -> None:
     text, low, fold = f.text, f.low, f.fold
     if R._BOILER_L.match(fold):
@@ -185,6 +194,31 @@ def unit_features(
         for j, u in enumerate(units)
     ]
     next_sh = [_shared(stems[j], stems[j + 1]) for j in range(n - 1)]
+    # Overlap with every other paragraph of the item, before and after it (each distinct text
+    # once, furniture left out): a story's paragraphs share names and words with the rest of
+    # the story, a teaser (another story) with nothing but the same broad subject.
+    first_at: dict[str, int] = {}
+    last_at: dict[str, int] = {}
+    seen_txt: set[str] = set()
+    for j, u in enumerate(units):
+        if u.role == "B" or u.f.low in seen_txt:
+            continue
+        seen_txt.add(u.f.low)
+        for st in stems[j] or ():
+            if st not in first_at:
+                first_at[st] = j
+            last_at[st] = j
+    # Overlap with the headline, for every unit (the rules' cohesion covers free units only).
+    tstems = R._feat(title).analysed().stems if title is not None else None
+    # Best overlap with one of the two paragraphs before the previous one: a story's paragraphs
+    # bind to several before them, a teaser block's ledes to none.
+    back_sh = [
+        max(
+            _shared(stems[j], stems[j - 2]) if j >= 2 else 0.0,
+            _shared(stems[j], stems[j - 3]) if j >= 3 else 0.0,
+        )
+        for j in range(n)
+    ]
     later_max = [0.0] * (n + 1)
     for j in range(n - 1, -1, -1):
         later_max[j] = max(later_max[j + 1], first_sh[j])
@@ -226,7 +260,7 @@ def unit_features(
             if coh == 0.0:
                 fs.append(("coh0", 1.0))
             else:
-                fs.append(("coh", (coh if coh < 6.0 else 6.0) / 6.0))
+                _share(fs, "coh", coh, 6.0)
                 if f.weight:
                     r = coh / f.weight
                     fs.append(("ratio", r if r < 1.0 else 1.0))
@@ -254,18 +288,44 @@ def unit_features(
             if sh == 0.0:
                 fs.append(("first_share0", 1.0))
             else:
-                fs.append(("first_share", (sh if sh < 4.0 else 4.0) / 4.0))
+                _share(fs, "first_share", sh)
         lm = later_max[i + 1]
         if lm == 0.0:
             fs.append(("later_share0", 1.0))
         else:
-            fs.append(("later_share", (lm if lm < 4.0 else 4.0) / 4.0))
+            _share(fs, "later_share", lm)
         if i + 1 < n and next_sh[i]:
             sh = next_sh[i]
-            fs.append(("next_share", (sh if sh < 4.0 else 4.0) / 4.0))
+            _share(fs, "next_share", sh)
         if i and next_sh[i - 1]:
             sh = next_sh[i - 1]
-            fs.append(("prev_share", (sh if sh < 4.0 else 4.0) / 4.0))
+            _share(fs, "prev_share", sh)
+        if tstems is not None and i != 0:
+            sh = _shared(stems[i], tstems)
+            if sh == 0.0:
+                fs.append(("title_share0", 1.0))
+            else:
+                _share(fs, "title_share", sh)
+        sj = stems[i]
+        if sj:
+            before = after = 0.0
+            for st, w in sj.items():
+                if first_at.get(st, i) < i:
+                    before += w
+                if last_at.get(st, i) > i:
+                    after += w
+            _share(fs, "all_before", before)
+            _share(fs, "all_after", after)
+        if back_sh[i]:
+            _share(fs, "back_share", back_sh[i])
+        if f.weight:
+            fs.append(("first_ratio", min(1.0, first_sh[i] / f.weight)))
+        # The neighbours' shape: a story is a run of body paragraphs, a teaser block a run of
+        # one-sentence ledes.
+        if i and units[i - 1].f.long:
+            fs.append(("prev_long", 1.0))
+        if i + 1 < n and units[i + 1].f.analysed().long:
+            fs.append(("next_long", 1.0))
         if f.truncated and role != "B":
             seen_trunc = True
         if role == "L":
