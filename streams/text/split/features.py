@@ -179,6 +179,7 @@ def unit_features(
     seen_teaser = False
     first_free = True
     seen_trunc = False
+    seen_hard = False
     html = blocks is not None
     has_title = "t" if title is not None else ""
     k = -1
@@ -230,6 +231,7 @@ def unit_features(
             out.append(None)
             if f.truncated and role != "B":
                 seen_trunc = True
+            seen_hard = seen_hard or u.hard
             continue
         k += 1  # position among the scored units (furniture before a title does not count)
         prev_r = roles[i - 1] if i else "^"
@@ -281,6 +283,8 @@ def unit_features(
             fs.append(("after_trunc", 1.0))
         if u.hard:
             fs.append(("hard", 1.0))
+        elif seen_hard:
+            fs.append(("after_hard", 1.0))
         if with_text:
             fs.extend(text_feats(f))
         if i != first_idx and first_idx >= 0:
@@ -328,6 +332,7 @@ def unit_features(
             fs.append(("next_long", 1.0))
         if f.truncated and role != "B":
             seen_trunc = True
+        seen_hard = seen_hard or u.hard
         if role == "L":
             seen_lead = True
         elif role == "S" and fixed not in ("bold", "prefix"):

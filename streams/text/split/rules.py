@@ -560,12 +560,18 @@ def _looks_like_digest(free: list[_Feat], total: list[float]) -> bool:
     return True
 
 
-def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
+def _assign(
+    units: list[_Unit], title_stems: dict[str, float] | None, *, stop_at_hard: bool = True
+) -> None:
     """Cut-point search over the free units: lead = free units before k, teasers = after.
 
     score(k) = sum of lead values of units < k (cohesion with the lead before them) minus the sum
     of lead values of units >= k (cohesion with the whole lead [0, k)). Updated incrementally via
     the first occurrence of each stem, so the search is linear in the number of stems.
+
+    ``stop_at_hard`` (the hand rules): free units after a repeated teaser or a link list are
+    teasers outright. A trained scorer passes False: they join the search, so that their
+    cohesion facts are computed, and the scorer weighs the repeat as evidence.
 
     The lead value (`_value`) and its softplus cost are inlined below: this loop runs for every
     item, and the arithmetic is kept in exactly the same order as in those functions.
@@ -578,7 +584,7 @@ def _assign(units: list[_Unit], title_stems: dict[str, float] | None) -> None:
         hard_seen = hard_seen or u.hard
         role = u.role
         if role == _FREE:
-            if hard_seen:
+            if hard_seen and stop_at_hard:
                 # After a repeated teaser or a link list the page is in its teaser block.
                 u.role, u.fixed = _TEASER, "after_hard"
                 tail_hard += 1
