@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from itertools import islice
+from math import fsum
 
 from streams.text.html import Block
 
@@ -40,22 +41,14 @@ _END_WORDS = (
 
 
 def _shared(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
+    """Weight (in ``a``) of the stems ``a`` and ``b`` share. ``fsum`` is exact, so the set
+    order (hash-seeded) cannot change the result; the loop runs in C."""
     if not a or not b:
         return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    if a.keys().isdisjoint(b.keys()):
+    ka = a.keys()
+    if ka.isdisjoint(b):
         return 0.0
-    return sum(w for s, w in a.items() if s in b)  # dict order: the same sum every run
-
-
-def _share(fs: Feats, name: str, sh: float, cap: float = 4.0) -> None:
-    """A lexical-overlap weight as a capped value and as a bin (the evidence is not linear:
-    one shared generic word means little, one shared name a lot)."""
-    fs.append((name, (sh if sh < cap else cap) / cap))
-    fs.append(
-        (name + ("<1" if sh < 1.0 else "<2" if sh < 2.0 else "<4" if sh < 4.0 else "4+"), 1.0)
-    )
+    return fsum(map(a.__getitem__, ka & b.keys()))
 
 
 def _pattern_feats(f: R._Feat, out: Feats) -> None:
@@ -158,6 +151,24 @@ def text_feats(f: R._Feat) -> Feats:
     return tf
 
 
+# The context part of a unit's features: numeric ones in fixed slots of a dense vector (a
+# scorer takes their dot product in C: ``sum(map(mul, ...))``), and a few categorical names.
+DENSE = (
+    "bias", "relpos", "first_free", "cut", "coh0", "coh", "ratio", "coh_title", "colon_prev",
+    "bold", "link", "before_lead", "after_teaser", "after_trunc", "hard", "after_hard",
+    "first_share0", "first_share", "later_share0", "later_share", "next_share", "prev_share",
+    "all_after", "prev_long", "next_long",
+)  # fmt: skip
+(
+    _BIAS, _RELPOS, _FIRST_FREE, _CUT, _COH0, _COH, _RATIO, _COH_TITLE, _COLON_PREV, _BOLD,
+    _LINK, _BEFORE_LEAD, _AFTER_TEASER, _AFTER_TRUNC, _HARD, _AFTER_HARD, _FIRST_SHARE0,
+    _FIRST_SHARE, _LATER_SHARE0, _LATER_SHARE, _NEXT_SHARE, _PREV_SHARE, _ALL_AFTER,
+    _PREV_LONG, _NEXT_LONG,
+) = range(len(DENSE))  # fmt: skip
+_ZEROS = [0.0] * len(DENSE)
+Context = tuple[list[float], list[str]]
+
+
 def unit_features(
     units: Sequence[R._Unit],
     blocks: Sequence[Block] | None,
@@ -169,11 +180,33 @@ def unit_features(
     for units whose role a rule fixed for good (``KEEP_FIXED``: nothing to score).
 
     ``with_text=False`` leaves out the context-free part (``text_feats``), which a scorer can
-    then score once per paragraph text and memoise. Categorical context is given as
-    conjunctions (the rules' role with its neighbours'; position with markup and title), so one
-    look-up carries what several would, and the interactions are learnt."""
-    n = len(units)
+    then score once per paragraph text and memoise. This is ``context_features`` (and
+    ``text_feats``) as (name, value) pairs, for training."""
     out: list[Feats | None] = []
+    for u, cf in zip(units, context_features(units, blocks, title), strict=True):
+        if cf is None:
+            out.append(None)
+            continue
+        dense, cats = cf
+        fs: Feats = [(c, 1.0) for c in cats]
+        fs += [(DENSE[j], x) for j, x in enumerate(dense) if x]
+        if with_text:
+            fs.extend(text_feats(u.f))
+        out.append(fs)
+    return out
+
+
+def context_features(
+    units: Sequence[R._Unit], blocks: Sequence[Block] | None, title: str | None
+) -> list[Context | None]:
+    """The context features of each unit: a dense vector over ``DENSE`` and categorical names;
+    None for units whose role a rule fixed for good (``KEEP_FIXED``).
+
+    Categorical context is given as conjunctions (the rules' role with its neighbours';
+    position with markup and title), so one look-up carries what several would, and the
+    interactions are learnt."""
+    n = len(units)
+    out: list[Context | None] = []
     roles = [u.role for u in units]
     seen_lead = False
     seen_teaser = False
@@ -195,31 +228,25 @@ def unit_features(
         for j, u in enumerate(units)
     ]
     next_sh = [_shared(stems[j], stems[j + 1]) for j in range(n - 1)]
-    # Overlap with every other paragraph of the item, before and after it (each distinct text
-    # once, furniture left out): a story's paragraphs share names and words with the rest of
-    # the story, a teaser (another story) with nothing but the same broad subject.
-    first_at: dict[str, int] = {}
-    last_at: dict[str, int] = {}
+    # Overlap with the paragraphs after it (each distinct text once, furniture left out): a
+    # story's paragraphs share names and words with the rest of the story, a teaser (another
+    # story) with nothing but the same broad subject.
+    all_after = [0.0] * n
     seen_txt: set[str] = set()
+    distinct = [False] * n
     for j, u in enumerate(units):
-        if u.role == "B" or u.f.low in seen_txt:
+        if u.role != "B" and u.f.low not in seen_txt:
+            seen_txt.add(u.f.low)
+            distinct[j] = True
+    union: set[str] = set()
+    for j in range(n - 1, -1, -1):
+        sj = stems[j]
+        if not sj:
             continue
-        seen_txt.add(u.f.low)
-        for st in stems[j] or ():
-            if st not in first_at:
-                first_at[st] = j
-            last_at[st] = j
-    # Overlap with the headline, for every unit (the rules' cohesion covers free units only).
-    tstems = R._feat(title).analysed().stems if title is not None else None
-    # Best overlap with one of the two paragraphs before the previous one: a story's paragraphs
-    # bind to several before them, a teaser block's ledes to none.
-    back_sh = [
-        max(
-            _shared(stems[j], stems[j - 2]) if j >= 2 else 0.0,
-            _shared(stems[j], stems[j - 3]) if j >= 3 else 0.0,
-        )
-        for j in range(n)
-    ]
+        if union and not sj.keys().isdisjoint(union):
+            all_after[j] = fsum(map(sj.__getitem__, sj.keys() & union))
+        if distinct[j]:
+            union.update(sj)
     later_max = [0.0] * (n + 1)
     for j in range(n - 1, -1, -1):
         later_max[j] = max(later_max[j + 1], first_sh[j])
@@ -242,94 +269,75 @@ def unit_features(
         else:
             blk = None
             tag = "plain"
-        fs: Feats = [
-            ("bias", 1.0),
-            ("hand=" + role, 1.0),
-            ("ctx=" + prev_r + role + next_r + ("F" if fixed else ""), 1.0),
-            ("pos=" + str(k if k < 3 else 3) + ("e" if i == n - 1 else "") + has_title, 1.0),
-            ("tag=" + tag, 1.0),
-            ("relpos", i / n),
+        cats = [
+            "hand=" + role,
+            "ctx=" + prev_r + role + next_r + ("F" if fixed else ""),
+            "pos=" + str(k if k < 3 else 3) + ("e" if i == n - 1 else "") + has_title,
+            "tag=" + tag,
         ]
+        v = _ZEROS[:]
+        v[_BIAS] = 1.0
+        v[_RELPOS] = i / n
         if fixed:
-            fs.append(("fixed=" + fixed, 1.0))
+            cats.append("fixed=" + fixed)
         else:
             if first_free:
-                fs.append(("first_free", 1.0))
+                v[_FIRST_FREE] = 1.0
                 first_free = False
             cut = u.cut_cost
-            fs.append(("cut", -2.0 if cut < -10 else 2.0 if cut > 10 else cut / 5.0))
+            v[_CUT] = -2.0 if cut < -10 else 2.0 if cut > 10 else cut / 5.0
             coh = u.coh
             if coh == 0.0:
-                fs.append(("coh0", 1.0))
+                v[_COH0] = 1.0
             else:
-                _share(fs, "coh", coh, 6.0)
+                v[_COH] = (coh if coh < 6.0 else 6.0) / 6.0
                 if f.weight:
                     r = coh / f.weight
-                    fs.append(("ratio", r if r < 1.0 else 1.0))
+                    v[_RATIO] = r if r < 1.0 else 1.0
             if u.coh_title > 0:
-                fs.append(("coh_title", 1.0))
+                v[_COH_TITLE] = 1.0
             if u.colon:
-                fs.append(("colon_prev", 1.0))
+                v[_COLON_PREV] = 1.0
         if blk is not None:
             if blk.bold_prefix:
-                fs.append(("bold", 1.0))
+                v[_BOLD] = 1.0
             if blk.link_chars:
-                fs.append(("link", blk.link_density))
+                v[_LINK] = blk.link_density
         if not seen_lead:
-            fs.append(("before_lead", 1.0))
+            v[_BEFORE_LEAD] = 1.0
         if seen_teaser:
-            fs.append(("after_teaser", 1.0))
+            v[_AFTER_TEASER] = 1.0
         if seen_trunc:
-            fs.append(("after_trunc", 1.0))
+            v[_AFTER_TRUNC] = 1.0
         if u.hard:
-            fs.append(("hard", 1.0))
+            v[_HARD] = 1.0
         elif seen_hard:
-            fs.append(("after_hard", 1.0))
-        if with_text:
-            fs.extend(text_feats(f))
+            v[_AFTER_HARD] = 1.0
         if i != first_idx and first_idx >= 0:
             sh = first_sh[i]
             if sh == 0.0:
-                fs.append(("first_share0", 1.0))
+                v[_FIRST_SHARE0] = 1.0
             else:
-                _share(fs, "first_share", sh)
-        lm = later_max[i + 1]
-        if lm == 0.0:
-            fs.append(("later_share0", 1.0))
+                v[_FIRST_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
+        sh = later_max[i + 1]
+        if sh == 0.0:
+            v[_LATER_SHARE0] = 1.0
         else:
-            _share(fs, "later_share", lm)
-        if i + 1 < n and next_sh[i]:
+            v[_LATER_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
+        if i + 1 < n:
             sh = next_sh[i]
-            _share(fs, "next_share", sh)
-        if i and next_sh[i - 1]:
+            v[_NEXT_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
+        if i:
             sh = next_sh[i - 1]
-            _share(fs, "prev_share", sh)
-        if tstems is not None and i != 0:
-            sh = _shared(stems[i], tstems)
-            if sh == 0.0:
-                fs.append(("title_share0", 1.0))
-            else:
-                _share(fs, "title_share", sh)
-        sj = stems[i]
-        if sj:
-            before = after = 0.0
-            for st, w in sj.items():
-                if first_at.get(st, i) < i:
-                    before += w
-                if last_at.get(st, i) > i:
-                    after += w
-            _share(fs, "all_before", before)
-            _share(fs, "all_after", after)
-        if back_sh[i]:
-            _share(fs, "back_share", back_sh[i])
-        if f.weight:
-            fs.append(("first_ratio", min(1.0, first_sh[i] / f.weight)))
+            v[_PREV_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
+        sh = all_after[i]
+        v[_ALL_AFTER] = (sh if sh < 4.0 else 4.0) / 4.0
         # The neighbours' shape: a story is a run of body paragraphs, a teaser block a run of
         # one-sentence ledes.
         if i and units[i - 1].f.long:
-            fs.append(("prev_long", 1.0))
+            v[_PREV_LONG] = 1.0
         if i + 1 < n and units[i + 1].f.analysed().long:
-            fs.append(("next_long", 1.0))
+            v[_NEXT_LONG] = 1.0
         if f.truncated and role != "B":
             seen_trunc = True
         seen_hard = seen_hard or u.hard
@@ -337,5 +345,5 @@ def unit_features(
             seen_lead = True
         elif role == "S" and fixed not in ("bold", "prefix"):
             seen_teaser = True  # an inline "Read also: ..." line does not end the story
-        out.append(fs)
+        out.append((v, cats))
     return out

@@ -306,7 +306,7 @@ class _Feat:
         self.boiler: bool | None = None
         self.stems: dict[str, float] | None = None
         self.mfeats: list[tuple[str, float]] | None = None  # features.py's context-free part
-        self.mscore: tuple[object, list[float]] | None = None  # (scorer, its score of mfeats)
+        self.mscore: tuple[object, tuple[float, ...]] | None = None  # (scorer, its mfeats score)
         self.weight = 0.0
         self.long = self.anaphoric = self.lower = self.weak_anaphoric = False
         self.no_entity = self.truncated = False
