@@ -32,23 +32,24 @@ _DATE_NUM = re.compile(r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b(?:19|20)\d{2}\b")
 _HANDLE = re.compile(r"(?:^|\s)@\w+|https?://|www\.|\.(?:com|ua|ru|net|org)\b")
 _HANDLE_WORDS = ("@", "http", "www.", ".com", ".ua", ".ru", ".net", ".org")
 _DIGIT = re.compile(r"\d")
+# Furniture conventions shared across sites that the rules do not fix: image markup, a credit
+# anywhere in a caption ("... / Колаж: Главред", "REUTERS/...", "(скриншот)"), relative times
+# ("51 minutes ago", "6 годин тому"), "story being updated" notices and view counters.
+_CREDIT_WORDS = (
+    "фото", "photo", "image", "reuters", "getty", "скриншот", "скріншот", "колаж", "коллаж",
+    "інфографік", "инфографик", "depositphotos", "shutterstock", "ілюстрац", "иллюстрац",
+    "©",
+)  # fmt: skip
+_SLASH_TAIL = re.compile(r"\s/\s?[^/.!?]{2,40}$")
+_AGO = re.compile(r"\d+\s*\w+\s+(?:ago|тому|назад)")
+_UPDATING = re.compile(r"(?:доповню|оновлю|дополня|обновля|доповнен|дополнен)\w*[.…]*$")
+_VIEWS = re.compile(r"\d\s*(?:просмотр|перегляд|views?)")
 # The literals of rules._END_OF_ARTICLE_L: one of them must occur for it to match.
 _END_WORDS = (
     "коментар", "комментар", "comment", "поділит", "поделит", "share", "джерело", "источник",
     "source", "теги", "tags", "telegram", "телеграм", "viber", "facebook", "підпис", "подпис",
     "subscribe", "відповідь", "reply",
 )  # fmt: skip
-
-
-def _shared(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
-    """Weight (in ``a``) of the stems ``a`` and ``b`` share. ``fsum`` is exact, so the set
-    order (hash-seeded) cannot change the result; the loop runs in C."""
-    if not a or not b:
-        return 0.0
-    ka = a.keys()
-    if ka.isdisjoint(b):
-        return 0.0
-    return fsum(map(a.__getitem__, ka & b.keys()))
 
 
 def _pattern_feats(f: R._Feat, out: Feats) -> None:
@@ -79,6 +80,20 @@ def _pattern_feats(f: R._Feat, out: Feats) -> None:
         out.append(("p:marker_prefix", 1.0))
     if R._has_any(fold, _END_WORDS) and R._END_OF_ARTICLE_L.search(fold):
         out.append(("p:end_of_article", 1.0))
+    if text.startswith(("![", "<image>")) or "data:image" in text:
+        out.append(("p:media", 1.0))
+    if len(text) <= 300:
+        if R._has_any(low, _CREDIT_WORDS):
+            out.append(("p:credit_word", 1.0))
+        if "/" in text and _SLASH_TAIL.search(text):
+            out.append(("p:slash_tail", 1.0))
+        if _DIGIT.search(text) is not None:
+            if _AGO.search(low):
+                out.append(("p:ago", 1.0))
+            if _VIEWS.search(low):
+                out.append(("p:views", 1.0))
+        if _UPDATING.search(low):
+            out.append(("p:updating", 1.0))
 
 
 def _words_feats(f: R._Feat, words: int, out: Feats) -> None:
@@ -166,7 +181,27 @@ DENSE = (
     _PREV_LONG, _NEXT_LONG,
 ) = range(len(DENSE))  # fmt: skip
 _ZEROS = [0.0] * len(DENSE)
-Context = tuple[list[float], list[str]]
+# The categorical context of a unit: (rules' role, previous and next unit's role, why a rule
+# fixed it, position among scored units (capped at 3), last unit, "t" if there is a title,
+# HTML tag). A small space: a scorer memoises its weights per key.
+CatKey = tuple[str, str, str, str, int, bool, str, str]
+Context = tuple[list[float], CatKey]
+
+
+def cat_names(key: CatKey) -> list[str]:
+    """The categorical features a ``CatKey`` stands for. Conjunctions (the rules' role with its
+    neighbours'; position with the end and the title), so one look-up carries what several
+    would, and the interactions are learnt."""
+    role, prev_r, next_r, fixed, k, last, has_title, tag = key
+    out = [
+        "hand=" + role,
+        "ctx=" + prev_r + role + next_r + ("F" if fixed else ""),
+        "pos=" + str(k) + ("e" if last else "") + has_title,
+        "tag=" + tag,
+    ]
+    if fixed:
+        out.append("fixed=" + fixed)
+    return out
 
 
 def unit_features(
@@ -187,8 +222,8 @@ def unit_features(
         if cf is None:
             out.append(None)
             continue
-        dense, cats = cf
-        fs: Feats = [(c, 1.0) for c in cats]
+        dense, key = cf
+        fs: Feats = [(c, 1.0) for c in cat_names(key)]
         fs += [(DENSE[j], x) for j, x in enumerate(dense) if x]
         if with_text:
             fs.extend(text_feats(u.f))
@@ -199,12 +234,9 @@ def unit_features(
 def context_features(
     units: Sequence[R._Unit], blocks: Sequence[Block] | None, title: str | None
 ) -> list[Context | None]:
-    """The context features of each unit: a dense vector over ``DENSE`` and categorical names;
-    None for units whose role a rule fixed for good (``KEEP_FIXED``).
-
-    Categorical context is given as conjunctions (the rules' role with its neighbours';
-    position with markup and title), so one look-up carries what several would, and the
-    interactions are learnt."""
+    """The context features of each unit: a dense vector over ``DENSE`` and the key of its
+    categorical features (``cat_names``); None for units whose role a rule fixed for good
+    (``KEEP_FIXED``)."""
     n = len(units)
     out: list[Context | None] = []
     roles = [u.role for u in units]
@@ -218,38 +250,43 @@ def context_features(
     k = -1
     # The story's opening paragraph: the first the rules left free (or the first lead).
     first_idx = next((j for j, u in enumerate(units) if not u.fixed or u.role == "L"), -1)
-    # Overlap of each unit with the opening paragraph, and its running maximum from the end:
-    # a story's later paragraphs still share words with what comes after them; the first
-    # teaser of a block is followed only by other stories.
+    # Lexical overlaps (weight of a unit's stems shared), in one pass from the end:
+    # - with the opening paragraph, and its running maximum from the end: a story's later
+    #   paragraphs still share words with what comes after them; the first teaser of a block
+    #   is followed only by other stories;
+    # - with the next paragraph;
+    # - with every paragraph after it (each distinct text once, furniture left out): a story's
+    #   paragraphs share names and words with the rest of the story, a teaser (another story)
+    #   with nothing but the same broad subject.
+    # ``fsum`` is exact, so the (hash-seeded) order of a set intersection cannot change a sum.
     stems = [u.f.analysed().stems for u in units]
     fstems = stems[first_idx] if first_idx >= 0 else None
-    first_sh = [
-        _shared(stems[j], fstems) if j != first_idx and u.role != "B" else 0.0
-        for j, u in enumerate(units)
-    ]
-    next_sh = [_shared(stems[j], stems[j + 1]) for j in range(n - 1)]
-    # Overlap with the paragraphs after it (each distinct text once, furniture left out): a
-    # story's paragraphs share names and words with the rest of the story, a teaser (another
-    # story) with nothing but the same broad subject.
-    all_after = [0.0] * n
-    seen_txt: set[str] = set()
-    distinct = [False] * n
+    first_at: dict[str, int] = {}
     for j, u in enumerate(units):
-        if u.role != "B" and u.f.low not in seen_txt:
-            seen_txt.add(u.f.low)
-            distinct[j] = True
-    union: set[str] = set()
-    for j in range(n - 1, -1, -1):
-        sj = stems[j]
-        if not sj:
-            continue
-        if union and not sj.keys().isdisjoint(union):
-            all_after[j] = fsum(map(sj.__getitem__, sj.keys() & union))
-        if distinct[j]:
-            union.update(sj)
+        if u.role != "B":
+            first_at.setdefault(u.f.low, j)
+    first_sh = [0.0] * n
+    next_sh = [0.0] * n
+    all_after = [0.0] * n
     later_max = [0.0] * (n + 1)
+    union: set[str] = set()
+    nxt: dict[str, float] | None = None
     for j in range(n - 1, -1, -1):
-        later_max[j] = max(later_max[j + 1], first_sh[j])
+        u = units[j]
+        sj = stems[j]
+        if sj:
+            ks = sj.keys()
+            if union and not ks.isdisjoint(union):
+                all_after[j] = fsum(map(sj.__getitem__, ks & union))
+            if nxt and not ks.isdisjoint(nxt):
+                next_sh[j] = fsum(map(sj.__getitem__, ks & nxt.keys()))
+            if fstems and j != first_idx and u.role != "B" and not ks.isdisjoint(fstems):
+                first_sh[j] = fsum(map(sj.__getitem__, ks & fstems.keys()))
+            if u.role != "B" and first_at[u.f.low] == j:
+                union.update(ks)
+        nxt = sj
+        lm = later_max[j + 1]
+        later_max[j] = lm if lm > first_sh[j] else first_sh[j]
     for i, u in enumerate(units):
         f = u.f
         role = u.role
@@ -269,18 +306,11 @@ def context_features(
         else:
             blk = None
             tag = "plain"
-        cats = [
-            "hand=" + role,
-            "ctx=" + prev_r + role + next_r + ("F" if fixed else ""),
-            "pos=" + str(k if k < 3 else 3) + ("e" if i == n - 1 else "") + has_title,
-            "tag=" + tag,
-        ]
+        cats = (role, prev_r, next_r, fixed, k if k < 3 else 3, i == n - 1, has_title, tag)
         v = _ZEROS[:]
         v[_BIAS] = 1.0
         v[_RELPOS] = i / n
-        if fixed:
-            cats.append("fixed=" + fixed)
-        else:
+        if not fixed:
             if first_free:
                 v[_FIRST_FREE] = 1.0
                 first_free = False

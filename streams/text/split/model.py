@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from streams.text.html import Block
 
 from . import rules as R
-from .features import DENSE, ROLES, context_features, text_feats
+from .features import DENSE, ROLES, CatKey, cat_names, context_features, text_feats
 
 __all__ = ["HandScorer", "LinearScorer", "Scorer", "decode", "default_scorer", "load_model"]
 
@@ -157,12 +157,24 @@ class LinearScorer:
         zero = (0.0, 0.0, 0.0)
         rows = [self.weights.get(name, zero) for name in DENSE]
         self.cols: tuple[list[float], ...] = tuple([r[j] for r in rows] for j in range(3))
+        # Summed weights of the categorical features per context key (a small space).
+        self._catw: dict[CatKey, tuple[float, float, float]] = {}
         b = [float(x) for x in model["bias"]]
         self.bias: tuple[float, float, float] = (b[0] - b[3], b[1] - b[3], b[2] - b[3])
         tw = float(model.get("trans_weight", 1.0))
         self.trans: list[list[float]] = [[tw * x for x in row] for row in model["trans"]]
         self.start: list[float] = [tw * x for x in model["start"]]
         self.meta: dict[str, Any] = model.get("meta", {})
+
+    def _cat_weights(self, key: CatKey) -> tuple[float, float, float]:
+        a0 = a1 = a2 = 0.0
+        for name in cat_names(key):
+            ws = self.weights.get(name)
+            if ws is not None:
+                a0 += ws[0]
+                a1 += ws[1]
+                a2 += ws[2]
+        return (a0, a1, a2)
 
     def _raw_scores(
         self, units: Sequence[R._Unit], blocks: Sequence[Block] | None, title: str | None
@@ -174,6 +186,7 @@ class LinearScorer:
         get = self.weights.get
         b0, b1, b2 = self.bias
         c0, c1, c2 = self.cols
+        catw = self._catw
         out: list[tuple[float, float, float, float] | None] = []
         for u, cf in zip(units, context_features(units, blocks, title), strict=True):
             if cf is None:
@@ -192,17 +205,13 @@ class LinearScorer:
                         s2 += w2 * v
                 f.mscore = ms = (self, (s0, s1, s2))
             a0, a1, a2 = ms[1]
-            dense, cats = cf
-            a0 += b0 + sum(map(mul, dense, c0))
-            a1 += b1 + sum(map(mul, dense, c1))
-            a2 += b2 + sum(map(mul, dense, c2))
-            for name in cats:
-                ws = get(name)
-                if ws is not None:
-                    w0, w1, w2 = ws
-                    a0 += w0
-                    a1 += w1
-                    a2 += w2
+            dense, key = cf
+            cw = catw.get(key)
+            if cw is None:
+                cw = catw[key] = self._cat_weights(key)
+            a0 += b0 + cw[0] + sum(map(mul, dense, c0))
+            a1 += b1 + cw[1] + sum(map(mul, dense, c1))
+            a2 += b2 + cw[2] + sum(map(mul, dense, c2))
             out.append((a0, a1, a2, 0.0))
         return out
 
