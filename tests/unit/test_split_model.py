@@ -160,3 +160,17 @@ def test_scorer_scores_equal_the_sparse_features_dot_product() -> None:
             m = max(acc)
             z = m + math.log(sum(math.exp(a - m) for a in acc))
             assert got == pytest.approx([a - z for a in acc], abs=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="фотоshare телеграмviber©@.comua ї'’-", max_size=40),
+    words=st.sampled_from(
+        [rules._CREDIT_ANY_WORDS, rules._SOCIAL_WORDS, rules._SUBSCRIBE_WORDS, rules._APPEAL_WORDS]
+    ),
+)
+def test_any_of_is_a_substring_test(text: str, words: tuple[str, ...]) -> None:
+    """The Aho-Corasick pre-filter answers exactly "one of the words occurs in the text"."""
+    assert rules._any_of(words)(text) == rules._has_any(text, words)
+    for w in words:
+        assert rules._any_of(words)(text + w)

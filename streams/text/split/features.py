@@ -52,8 +52,25 @@ _END_WORDS = (
 )  # fmt: skip
 
 
+_HAS_END = R._any_of(_END_WORDS)
+_HAS_CREDIT = R._any_of(_CREDIT_WORDS)
+_HAS_HANDLE = R._any_of(_HANDLE_WORDS)
+
+# Furniture lives in short lines (the rules' own furniture checks stop at 160 characters or 30
+# words): longer paragraphs skip the pattern checks, which are most of a new paragraph's cost.
+_PATTERN_MAX = 300
+
+
 def _pattern_feats(f: R._Feat, out: Feats) -> None:
     text, low, fold = f.text, f.low, f.fold
+    if f.is_marker():
+        out.append(("p:marker_only", 1.0))
+    elif f.marker_prefix_end() >= 0:
+        out.append(("p:marker_prefix", 1.0))
+    if text.startswith(("![", "<image>")) or "data:image" in text:
+        out.append(("p:media", 1.0))
+    if len(text) > _PATTERN_MAX:
+        return
     if R._BOILER_L.match(fold):
         out.append(("p:boiler_word", 1.0))
     if R._DATEISH_L.match(fold):
@@ -74,26 +91,19 @@ def _pattern_feats(f: R._Feat, out: Feats) -> None:
         out.append(("p:person", 1.0))
     if R._MINOR.match(text):
         out.append(("p:minor", 1.0))
-    if f.is_marker():
-        out.append(("p:marker_only", 1.0))
-    elif f.marker_prefix_end() >= 0:
-        out.append(("p:marker_prefix", 1.0))
-    if R._has_any(fold, _END_WORDS) and R._END_OF_ARTICLE_L.search(fold):
+    if _HAS_END(fold) and R._END_OF_ARTICLE_L.search(fold):
         out.append(("p:end_of_article", 1.0))
-    if text.startswith(("![", "<image>")) or "data:image" in text:
-        out.append(("p:media", 1.0))
-    if len(text) <= 300:
-        if R._has_any(low, _CREDIT_WORDS):
-            out.append(("p:credit_word", 1.0))
-        if "/" in text and _SLASH_TAIL.search(text):
-            out.append(("p:slash_tail", 1.0))
-        if _DIGIT.search(text) is not None:
-            if _AGO.search(low):
-                out.append(("p:ago", 1.0))
-            if _VIEWS.search(low):
-                out.append(("p:views", 1.0))
-        if _UPDATING.search(low):
-            out.append(("p:updating", 1.0))
+    if _HAS_CREDIT(low):
+        out.append(("p:credit_word", 1.0))
+    if "/" in text and _SLASH_TAIL.search(text):
+        out.append(("p:slash_tail", 1.0))
+    if _DIGIT.search(text) is not None:
+        if _AGO.search(low):
+            out.append(("p:ago", 1.0))
+        if _VIEWS.search(low):
+            out.append(("p:views", 1.0))
+    if _UPDATING.search(low):
+        out.append(("p:updating", 1.0))
 
 
 def _words_feats(f: R._Feat, words: int, out: Feats) -> None:
@@ -116,7 +126,7 @@ def _words_feats(f: R._Feat, words: int, out: Feats) -> None:
             out.append(("p:time", 1.0))
         if _DATE_NUM.search(text):
             out.append(("p:datenum", 1.0))
-    if R._has_any(f.low, _HANDLE_WORDS) and _HANDLE.search(f.low):
+    if _HAS_HANDLE(f.low) and _HANDLE.search(f.low):
         out.append(("p:handle", 1.0))
 
 
