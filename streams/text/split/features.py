@@ -255,6 +255,7 @@ def context_features(
     first_free = True
     seen_trunc = False
     seen_hard = False
+    prev_nb = -1  # the previous unit that is not furniture
     html = blocks is not None
     has_title = "t" if title is not None else ""
     k = -1
@@ -282,7 +283,8 @@ def context_features(
                 next_sh[j] = fsum(map(sj.__getitem__, ks & nxt.keys()))
             if fstems and j != first_idx and units[j].role != "B" and not ks.isdisjoint(fstems):
                 first_sh[j] = fsum(map(sj.__getitem__, ks & fstems.keys()))
-        nxt = sj
+        if units[j].role != "B":  # furniture between two paragraphs does not break them
+            nxt = sj
         lm = later_max[j + 1]
         later_max[j] = lm if lm > first_sh[j] else first_sh[j]
     for i, u in enumerate(units):
@@ -294,6 +296,8 @@ def context_features(
             if f.truncated and role != "B":
                 seen_trunc = True
             seen_hard = seen_hard or u.hard
+            if role != "B":
+                prev_nb = i
             continue
         k += 1  # position among the scored units (furniture before a title does not count)
         prev_r = roles[i - 1] if i else "^"
@@ -355,8 +359,8 @@ def context_features(
         if i + 1 < n:
             sh = next_sh[i]
             v[_NEXT_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
-        if i:
-            sh = next_sh[i - 1]
+        if prev_nb >= 0:
+            sh = next_sh[prev_nb]
             v[_PREV_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
         # The neighbours' shape: a story is a run of body paragraphs, a teaser block a run of
         # one-sentence ledes.
@@ -371,5 +375,7 @@ def context_features(
             seen_lead = True
         elif role == "S" and fixed not in ("bold", "prefix"):
             seen_teaser = True  # an inline "Read also: ..." line does not end the story
+        if role != "B":
+            prev_nb = i
         out.append((v, cats))
     return out
