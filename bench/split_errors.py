@@ -20,7 +20,6 @@ from bench import train_split
 from bench.labelled import all_records, iter_fold_splits
 from bench.lso_split import EVAL_SEED
 from bench.split_items import build_items
-from streams.text.split.features import KEEP_FIXED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 u = units[i]
                 kind = f"{g}->{p}"
-                # structural situation: where in the gold sequence
+                # The structural situation: where in the gold sequence the unit sits.
                 lead_idx = [j for j, x in enumerate(gold) if x == "L"]
                 if g == "L" and p == "S":
                     tail = all(x != "L" for x in gold[i + 1 :])
@@ -73,7 +72,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fold {fi} confusion (gold->pred):", dict(sorted(conf.items())))
     print("all folds confusion (gold->pred):", dict(sorted(total.items())))
     print("error kinds:", kinds.most_common())
-    _ = KEEP_FIXED
     return 0
 
 
