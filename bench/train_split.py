@@ -82,7 +82,7 @@ def item_units(row: dict[str, Any]) -> tuple[list[Any], Any, str | None]:
         texts = [rules._norm(ln) for ln in row["text"].splitlines()]
         texts = [t for t in texts if t]
     units, title, title_stems = rules.prepare(texts, blocks)
-    rules._assign(units, title_stems)
+    rules._assign(units, title_stems, stop_at_hard=False)  # as split_blocks does for a model
     return units, blocks, title
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from streams.text.split import SplitResult, split_html, split_text
 
-# Known gaps of the current model (issue 8 is not closed by it: leave-sites-out lead F1 0.93,
-# teaser F1 0.96): a short story followed by unrelated ledes sometimes takes the first lede in,
+# Known gaps of the current model (issue 8 is not closed by it: leave-sites-out lead F1 0.934,
+# teaser F1 0.967): a short story followed by unrelated ledes sometimes takes the first lede in,
 # or is cut after its first paragraph. strict: the test fails once the gap is closed, so the
 # mark has to go.
 GAP = pytest.mark.xfail(strict=True, reason="known gap: lead/teaser boundary after a short story")
@@ -105,7 +105,6 @@ def test_short_last_paragraph_stays_in_the_lead() -> None:
     assert _t(res) == TEASERS_UK
 
 
-@GAP
 def test_structured_story_weather_by_region_stays_in_the_lead() -> None:
     forecast = [
         "Синоптики Укргідрометцентру попередили про різке похолодання в більшості областей "

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import json
+import math
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.labelled import iter_fold_splits
 from bench.split_items import build_items
-from streams.text.split import HandScorer, split_text
+from streams.text.split import HandScorer, LinearScorer, rules, split_text
+from streams.text.split.features import unit_features
 from streams.text.split.model import decode, default_scorer
 
 
@@ -89,3 +97,80 @@ def test_packaged_model_loads_and_hand_rules_remain_available() -> None:
     assert default_scorer().name == "model"
     doc = "Перший абзац новини про ремонт мосту в Одесі.\nДругий абзац про ремонт мосту."
     assert split_text(doc, scorer=HandScorer()).lead == doc.split("\n")
+
+
+_F = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scores=st.lists(st.lists(_F, min_size=4, max_size=4), min_size=1, max_size=5),
+    trans=st.lists(st.lists(_F, min_size=4, max_size=4), min_size=4, max_size=4),
+    start=st.lists(_F, min_size=4, max_size=4),
+)
+def test_decode_is_the_best_sequence_under_the_grammar(
+    scores: list[list[float]], trans: list[list[float]], start: list[float]
+) -> None:
+    """The unrolled Viterbi finds a best-scoring sequence among all the grammar allows."""
+
+    def total(seq: tuple[int, ...]) -> float:
+        v = start[seq[0]] + scores[0][seq[0]]
+        for i in range(1, len(seq)):
+            v += trans[seq[i - 1]][seq[i]] + scores[i][seq[i]]
+        return v
+
+    allowed = [
+        seq
+        for seq in itertools.product(range(4), repeat=len(scores))
+        if all(r != 0 or all(p == 3 for p in seq[:i]) for i, r in enumerate(seq))
+    ]
+    got = tuple(decode(scores, trans, start))
+    assert got in allowed
+    assert total(got) >= max(map(total, allowed)) - 1e-9
+
+
+def test_scorer_scores_equal_the_sparse_features_dot_product() -> None:
+    """The scorer's dense/memoised path gives the scores the training features define."""
+    sc = default_scorer()
+    assert isinstance(sc, LinearScorer)
+    weights = json.loads(
+        resources.files("streams.text.split").joinpath("model.json").read_text(encoding="utf-8")
+    )
+    w, bias = weights["weights"], weights["bias"]
+    docs = [
+        "Заголовок про ремонт мосту\nПерший абзац новини про ремонт мосту в Одесі. Роботи тривають."
+        "\nДругий абзац про ремонт мосту.\nФото: пресслужба\nУ Львові відкрили нову бібліотеку."
+        "\nУ Львові відкрили нову бібліотеку.\nКабмін змінив порядок виплат.",
+        "Breaking: storm hits the coast\nThe storm made landfall on Monday.\nIt was strong."
+        "\nRead also: Markets fall\nElection results due on Friday.",
+    ]
+    for doc in docs:
+        lines = [ln for ln in doc.split("\n") if ln]
+        units, title, title_stems = rules.prepare(lines, None)
+        rules._assign(units, title_stems, stop_at_hard=False)
+        fast = sc.unit_scores(units, None, title)
+        for fs, got in zip(unit_features(units, None, title), fast, strict=True):
+            assert (fs is None) == (got is None)
+            if fs is None or got is None:
+                continue
+            acc = list(bias)
+            for name, v in fs:
+                for r in range(4):
+                    acc[r] += w.get(name, [0.0] * 4)[r] * v
+            m = max(acc)
+            z = m + math.log(sum(math.exp(a - m) for a in acc))
+            assert got == pytest.approx([a - z for a in acc], abs=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="фотоshare телеграмviber©@.comua ї'’-", max_size=40),
+    words=st.sampled_from(
+        [rules._CREDIT_ANY_WORDS, rules._SOCIAL_WORDS, rules._SUBSCRIBE_WORDS, rules._APPEAL_WORDS]
+    ),
+)
+def test_any_of_is_a_substring_test(text: str, words: tuple[str, ...]) -> None:
+    """The Aho-Corasick pre-filter answers exactly "one of the words occurs in the text"."""
+    assert rules._any_of(words)(text) == rules._has_any(text, words)
+    for w in words:
+        assert rules._any_of(words)(text + w)

@@ -44,8 +44,9 @@ def split_blocks(
     """Split paragraphs (``blocks``: their HTML facts, or None for plain text)."""
     sc = scorer if scorer is not None else default_scorer()
     units, title, title_stems = rules.prepare(texts, blocks)
-    rules._assign(units, title_stems)
-    if not isinstance(sc, HandScorer):
+    hand = isinstance(sc, HandScorer)
+    rules._assign(units, title_stems, stop_at_hard=hand)
+    if not hand:
         sc.assign(units, blocks, title)
         title = next((u.text for u in units if u.role == "T"), None)
     return rules._finish(units, title)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from itertools import islice
+from math import fsum
 
 from streams.text.html import Block
 
@@ -31,6 +32,18 @@ _DATE_NUM = re.compile(r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b(?:19|20)\d{2}\b")
 _HANDLE = re.compile(r"(?:^|\s)@\w+|https?://|www\.|\.(?:com|ua|ru|net|org)\b")
 _HANDLE_WORDS = ("@", "http", "www.", ".com", ".ua", ".ru", ".net", ".org")
 _DIGIT = re.compile(r"\d")
+# Furniture conventions shared across sites that the rules do not fix: image markup, a credit
+# anywhere in a caption ("... / Колаж: Главред", "REUTERS/...", "(скриншот)"), relative times
+# ("51 minutes ago", "6 годин тому"), "story being updated" notices and view counters.
+_CREDIT_WORDS = (
+    "фото", "photo", "image", "reuters", "getty", "скриншот", "скріншот", "колаж", "коллаж",
+    "інфографік", "инфографик", "depositphotos", "shutterstock", "ілюстрац", "иллюстрац",
+    "©",
+)  # fmt: skip
+_SLASH_TAIL = re.compile(r"\s/\s?[^/.!?]{2,40}$")
+_AGO = re.compile(r"\d+\s*\w+\s+(?:ago|тому|назад)")
+_UPDATING = re.compile(r"(?:доповню|оновлю|дополня|обновля|доповнен|дополнен)\w*[.…]*$")
+_VIEWS = re.compile(r"\d\s*(?:просмотр|перегляд|views?)")
 # The literals of rules._END_OF_ARTICLE_L: one of them must occur for it to match.
 _END_WORDS = (
     "коментар", "комментар", "comment", "поділит", "поделит", "share", "джерело", "источник",
@@ -39,18 +52,25 @@ _END_WORDS = (
 )  # fmt: skip
 
 
-def _shared(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
-    if not a or not b:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    if a.keys().isdisjoint(b.keys()):
-        return 0.0
-    return sum(w for s, w in a.items() if s in b)  # dict order: the same sum every run
+_HAS_END = R._any_of(_END_WORDS)
+_HAS_CREDIT = R._any_of(_CREDIT_WORDS)
+_HAS_HANDLE = R._any_of(_HANDLE_WORDS)
+
+# Furniture lives in short lines (the rules' own furniture checks stop at 160 characters or 30
+# words): longer paragraphs skip the pattern checks, which are most of a new paragraph's cost.
+_PATTERN_MAX = 300
 
 
 def _pattern_feats(f: R._Feat, out: Feats) -> None:
     text, low, fold = f.text, f.low, f.fold
+    if f.is_marker():
+        out.append(("p:marker_only", 1.0))
+    elif f.marker_prefix_end() >= 0:
+        out.append(("p:marker_prefix", 1.0))
+    if text.startswith(("![", "<image>")) or "data:image" in text:
+        out.append(("p:media", 1.0))
+    if len(text) > _PATTERN_MAX:
+        return
     if R._BOILER_L.match(fold):
         out.append(("p:boiler_word", 1.0))
     if R._DATEISH_L.match(fold):
@@ -71,12 +91,19 @@ def _pattern_feats(f: R._Feat, out: Feats) -> None:
         out.append(("p:person", 1.0))
     if R._MINOR.match(text):
         out.append(("p:minor", 1.0))
-    if f.is_marker():
-        out.append(("p:marker_only", 1.0))
-    elif f.marker_prefix_end() >= 0:
-        out.append(("p:marker_prefix", 1.0))
-    if R._has_any(fold, _END_WORDS) and R._END_OF_ARTICLE_L.search(fold):
+    if _HAS_END(fold) and R._END_OF_ARTICLE_L.search(fold):
         out.append(("p:end_of_article", 1.0))
+    if _HAS_CREDIT(low):
+        out.append(("p:credit_word", 1.0))
+    if "/" in text and _SLASH_TAIL.search(text):
+        out.append(("p:slash_tail", 1.0))
+    if _DIGIT.search(text) is not None:
+        if _AGO.search(low):
+            out.append(("p:ago", 1.0))
+        if _VIEWS.search(low):
+            out.append(("p:views", 1.0))
+    if _UPDATING.search(low):
+        out.append(("p:updating", 1.0))
 
 
 def _words_feats(f: R._Feat, words: int, out: Feats) -> None:
@@ -99,7 +126,7 @@ def _words_feats(f: R._Feat, words: int, out: Feats) -> None:
             out.append(("p:time", 1.0))
         if _DATE_NUM.search(text):
             out.append(("p:datenum", 1.0))
-    if R._has_any(f.low, _HANDLE_WORDS) and _HANDLE.search(f.low):
+    if _HAS_HANDLE(f.low) and _HANDLE.search(f.low):
         out.append(("p:handle", 1.0))
 
 
@@ -149,6 +176,44 @@ def text_feats(f: R._Feat) -> Feats:
     return tf
 
 
+# The context part of a unit's features: numeric ones in fixed slots of a dense vector (a
+# scorer takes their dot product in C: ``sum(map(mul, ...))``), and a few categorical names.
+DENSE = (
+    "bias", "relpos", "first_free", "cut", "coh0", "coh", "ratio", "coh_title", "colon_prev",
+    "bold", "link", "before_lead", "after_teaser", "after_trunc", "hard", "after_hard",
+    "first_share0", "first_share", "later_share0", "later_share", "next_share", "prev_share",
+    "prev_long", "next_long",
+)  # fmt: skip
+(
+    _BIAS, _RELPOS, _FIRST_FREE, _CUT, _COH0, _COH, _RATIO, _COH_TITLE, _COLON_PREV, _BOLD,
+    _LINK, _BEFORE_LEAD, _AFTER_TEASER, _AFTER_TRUNC, _HARD, _AFTER_HARD, _FIRST_SHARE0,
+    _FIRST_SHARE, _LATER_SHARE0, _LATER_SHARE, _NEXT_SHARE, _PREV_SHARE, _PREV_LONG,
+    _NEXT_LONG,
+) = range(len(DENSE))  # fmt: skip
+_ZEROS = [0.0] * len(DENSE)
+# The categorical context of a unit: (rules' role, previous and next unit's role, why a rule
+# fixed it, position among scored units (capped at 3), last unit, "t" if there is a title,
+# HTML tag). A small space: a scorer memoises its weights per key.
+CatKey = tuple[str, str, str, str, int, bool, str, str]
+Context = tuple[list[float], CatKey]
+
+
+def cat_names(key: CatKey) -> list[str]:
+    """The categorical features a ``CatKey`` stands for. Conjunctions (the rules' role with its
+    neighbours'; position with the end and the title), so one look-up carries what several
+    would, and the interactions are learnt."""
+    role, prev_r, next_r, fixed, k, last, has_title, tag = key
+    out = [
+        "hand=" + role,
+        "ctx=" + prev_r + role + next_r + ("F" if fixed else ""),
+        "pos=" + str(k) + ("e" if last else "") + has_title,
+        "tag=" + tag,
+    ]
+    if fixed:
+        out.append("fixed=" + fixed)
+    return out
+
+
 def unit_features(
     units: Sequence[R._Unit],
     blocks: Sequence[Block] | None,
@@ -160,34 +225,68 @@ def unit_features(
     for units whose role a rule fixed for good (``KEEP_FIXED``: nothing to score).
 
     ``with_text=False`` leaves out the context-free part (``text_feats``), which a scorer can
-    then score once per paragraph text and memoise. Categorical context is given as
-    conjunctions (the rules' role with its neighbours'; position with markup and title), so one
-    look-up carries what several would, and the interactions are learnt."""
-    n = len(units)
+    then score once per paragraph text and memoise. This is ``context_features`` (and
+    ``text_feats``) as (name, value) pairs, for training."""
     out: list[Feats | None] = []
+    for u, cf in zip(units, context_features(units, blocks, title), strict=True):
+        if cf is None:
+            out.append(None)
+            continue
+        dense, key = cf
+        fs: Feats = [(c, 1.0) for c in cat_names(key)]
+        fs += [(DENSE[j], x) for j, x in enumerate(dense) if x]
+        if with_text:
+            fs.extend(text_feats(u.f))
+        out.append(fs)
+    return out
+
+
+def context_features(
+    units: Sequence[R._Unit], blocks: Sequence[Block] | None, title: str | None
+) -> list[Context | None]:
+    """The context features of each unit: a dense vector over ``DENSE`` and the key of its
+    categorical features (``cat_names``); None for units whose role a rule fixed for good
+    (``KEEP_FIXED``)."""
+    n = len(units)
+    out: list[Context | None] = []
     roles = [u.role for u in units]
     seen_lead = False
     seen_teaser = False
     first_free = True
     seen_trunc = False
+    seen_hard = False
+    prev_nb = -1  # the previous unit that is not furniture
     html = blocks is not None
     has_title = "t" if title is not None else ""
     k = -1
     # The story's opening paragraph: the first the rules left free (or the first lead).
     first_idx = next((j for j, u in enumerate(units) if not u.fixed or u.role == "L"), -1)
-    # Overlap of each unit with the opening paragraph, and its running maximum from the end:
-    # a story's later paragraphs still share words with what comes after them; the first
-    # teaser of a block is followed only by other stories.
+    # Lexical overlaps (weight of a unit's stems shared), in one pass from the end:
+    # - with the opening paragraph, and its running maximum from the end: a story's later
+    #   paragraphs still share words with what comes after them; the first teaser of a block
+    #   is followed only by other stories;
+    # - with the next paragraph.
+    # ``fsum`` is exact, so the (hash-seeded) order of a set intersection cannot change a sum.
+    # (Overlap with all later paragraphs, with the paragraphs two and three back and with the
+    # headline were tried: no gain under leave-sites-out validation, 20-40 µs an item.)
     stems = [u.f.analysed().stems for u in units]
     fstems = stems[first_idx] if first_idx >= 0 else None
-    first_sh = [
-        _shared(stems[j], fstems) if j != first_idx and u.role != "B" else 0.0
-        for j, u in enumerate(units)
-    ]
-    next_sh = [_shared(stems[j], stems[j + 1]) for j in range(n - 1)]
+    first_sh = [0.0] * n
+    next_sh = [0.0] * n
     later_max = [0.0] * (n + 1)
+    nxt: dict[str, float] | None = None
     for j in range(n - 1, -1, -1):
-        later_max[j] = max(later_max[j + 1], first_sh[j])
+        sj = stems[j]
+        if sj:
+            ks = sj.keys()
+            if nxt and not ks.isdisjoint(nxt):
+                next_sh[j] = fsum(map(sj.__getitem__, ks & nxt.keys()))
+            if fstems and j != first_idx and units[j].role != "B" and not ks.isdisjoint(fstems):
+                first_sh[j] = fsum(map(sj.__getitem__, ks & fstems.keys()))
+        if units[j].role != "B":  # furniture between two paragraphs does not break them
+            nxt = sj
+        lm = later_max[j + 1]
+        later_max[j] = lm if lm > first_sh[j] else first_sh[j]
     for i, u in enumerate(units):
         f = u.f
         role = u.role
@@ -196,6 +295,9 @@ def unit_features(
             out.append(None)
             if f.truncated and role != "B":
                 seen_trunc = True
+            seen_hard = seen_hard or u.hard
+            if role != "B":
+                prev_nb = i
             continue
         k += 1  # position among the scored units (furniture before a title does not count)
         prev_r = roles[i - 1] if i else "^"
@@ -206,71 +308,74 @@ def unit_features(
         else:
             blk = None
             tag = "plain"
-        fs: Feats = [
-            ("bias", 1.0),
-            ("hand=" + role, 1.0),
-            ("ctx=" + prev_r + role + next_r + ("F" if fixed else ""), 1.0),
-            ("pos=" + str(k if k < 3 else 3) + ("e" if i == n - 1 else "") + has_title, 1.0),
-            ("tag=" + tag, 1.0),
-            ("relpos", i / n),
-        ]
-        if fixed:
-            fs.append(("fixed=" + fixed, 1.0))
-        else:
+        cats = (role, prev_r, next_r, fixed, k if k < 3 else 3, i == n - 1, has_title, tag)
+        v = _ZEROS[:]
+        v[_BIAS] = 1.0
+        v[_RELPOS] = i / n
+        if not fixed:
             if first_free:
-                fs.append(("first_free", 1.0))
+                v[_FIRST_FREE] = 1.0
                 first_free = False
             cut = u.cut_cost
-            fs.append(("cut", -2.0 if cut < -10 else 2.0 if cut > 10 else cut / 5.0))
+            v[_CUT] = -2.0 if cut < -10 else 2.0 if cut > 10 else cut / 5.0
             coh = u.coh
             if coh == 0.0:
-                fs.append(("coh0", 1.0))
+                v[_COH0] = 1.0
             else:
-                fs.append(("coh", (coh if coh < 6.0 else 6.0) / 6.0))
+                v[_COH] = (coh if coh < 6.0 else 6.0) / 6.0
                 if f.weight:
                     r = coh / f.weight
-                    fs.append(("ratio", r if r < 1.0 else 1.0))
+                    v[_RATIO] = r if r < 1.0 else 1.0
             if u.coh_title > 0:
-                fs.append(("coh_title", 1.0))
+                v[_COH_TITLE] = 1.0
             if u.colon:
-                fs.append(("colon_prev", 1.0))
+                v[_COLON_PREV] = 1.0
         if blk is not None:
             if blk.bold_prefix:
-                fs.append(("bold", 1.0))
+                v[_BOLD] = 1.0
             if blk.link_chars:
-                fs.append(("link", blk.link_density))
+                v[_LINK] = blk.link_density
         if not seen_lead:
-            fs.append(("before_lead", 1.0))
+            v[_BEFORE_LEAD] = 1.0
         if seen_teaser:
-            fs.append(("after_teaser", 1.0))
+            v[_AFTER_TEASER] = 1.0
         if seen_trunc:
-            fs.append(("after_trunc", 1.0))
+            v[_AFTER_TRUNC] = 1.0
         if u.hard:
-            fs.append(("hard", 1.0))
-        if with_text:
-            fs.extend(text_feats(f))
+            v[_HARD] = 1.0
+        elif seen_hard:
+            v[_AFTER_HARD] = 1.0
         if i != first_idx and first_idx >= 0:
             sh = first_sh[i]
             if sh == 0.0:
-                fs.append(("first_share0", 1.0))
+                v[_FIRST_SHARE0] = 1.0
             else:
-                fs.append(("first_share", (sh if sh < 4.0 else 4.0) / 4.0))
-        lm = later_max[i + 1]
-        if lm == 0.0:
-            fs.append(("later_share0", 1.0))
+                v[_FIRST_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
+        sh = later_max[i + 1]
+        if sh == 0.0:
+            v[_LATER_SHARE0] = 1.0
         else:
-            fs.append(("later_share", (lm if lm < 4.0 else 4.0) / 4.0))
-        if i + 1 < n and next_sh[i]:
+            v[_LATER_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
+        if i + 1 < n:
             sh = next_sh[i]
-            fs.append(("next_share", (sh if sh < 4.0 else 4.0) / 4.0))
-        if i and next_sh[i - 1]:
-            sh = next_sh[i - 1]
-            fs.append(("prev_share", (sh if sh < 4.0 else 4.0) / 4.0))
+            v[_NEXT_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
+        if prev_nb >= 0:
+            sh = next_sh[prev_nb]
+            v[_PREV_SHARE] = (sh if sh < 4.0 else 4.0) / 4.0
+        # The neighbours' shape: a story is a run of body paragraphs, a teaser block a run of
+        # one-sentence ledes.
+        if i and units[i - 1].f.long:
+            v[_PREV_LONG] = 1.0
+        if i + 1 < n and units[i + 1].f.analysed().long:
+            v[_NEXT_LONG] = 1.0
         if f.truncated and role != "B":
             seen_trunc = True
+        seen_hard = seen_hard or u.hard
         if role == "L":
             seen_lead = True
         elif role == "S" and fixed not in ("bold", "prefix"):
             seen_teaser = True  # an inline "Read also: ..." line does not end the story
-        out.append(fs)
+        if role != "B":
+            prev_nb = i
+        out.append((v, cats))
     return out

@@ -20,12 +20,13 @@ import math
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from operator import mul
 from typing import Any, Protocol
 
 from streams.text.html import Block
 
 from . import rules as R
-from .features import ROLES, Feats, text_feats, unit_features
+from .features import DENSE, ROLES, CatKey, cat_names, context_features, text_feats
 
 __all__ = ["HandScorer", "LinearScorer", "Scorer", "decode", "default_scorer", "load_model"]
 
@@ -66,35 +67,74 @@ def decode(
     n = len(scores)
     if not n:
         return []
-    # state -> role: 0 T, 1 L, 2 S, 3 B (closed), 4 B (open: no T/L/S yet)
+    # state -> role: 0 T, 1 L, 2 S, 3 B (closed), 4 B (open: no T/L/S yet). Unrolled (this runs
+    # for every item); ties go to the lower state index, as a scan in state order would.
     role = (0, 1, 2, 3, 3)
     s0 = scores[0]
-    best = [start[0] + s0[0], start[1] + s0[1], start[2] + s0[2], _NEG, start[3] + s0[3]]
-    back: list[tuple[int, ...]] = []
+    p0, p1, p2 = start[0] + s0[0], start[1] + s0[1], start[2] + s0[2]
+    p3, p4 = _NEG, start[3] + s0[3]
+    t0, t1, t2, t3 = trans
+    t01, t02, t03 = t0[1], t0[2], t0[3]
+    t11, t12, t13 = t1[1], t1[2], t1[3]
+    t21, t22, t23 = t2[1], t2[2], t2[3]
+    t30, t31, t32, t33 = t3
+    back: list[tuple[int, int, int]] = []
     for i in range(1, n):
         s = scores[i]
-        nb = [_NEG] * 5
-        bp = [0] * 5
-        for st in range(5):
-            r = role[st]
-            if st == 0:  # title: only from the open prefix
-                nb[0], bp[0] = best[4] + trans[3][0] + s[0], 4
-                continue
-            if st == 4:
-                nb[4], bp[4] = best[4] + trans[3][3] + s[3], 4
-                continue
-            bv, bj = _NEG, 0
-            for prev in range(5):
-                v = best[prev] + trans[role[prev]][r]
-                if v > bv:
-                    bv, bj = v, prev
-            nb[st], bp[st] = bv + s[r], bj
-        back.append(tuple(bp))
-        best = nb
+        # lead
+        v, j = p0 + t01, 0
+        x = p1 + t11
+        if x > v:
+            v, j = x, 1
+        x = p2 + t21
+        if x > v:
+            v, j = x, 2
+        x = p3 + t31
+        if x > v:
+            v, j = x, 3
+        x = p4 + t31
+        if x > v:
+            v, j = x, 4
+        n1, j1 = v + s[1], j
+        # teaser
+        v, j = p0 + t02, 0
+        x = p1 + t12
+        if x > v:
+            v, j = x, 1
+        x = p2 + t22
+        if x > v:
+            v, j = x, 2
+        x = p3 + t32
+        if x > v:
+            v, j = x, 3
+        x = p4 + t32
+        if x > v:
+            v, j = x, 4
+        n2, j2 = v + s[2], j
+        # boilerplate after the page opened
+        v, j = p0 + t03, 0
+        x = p1 + t13
+        if x > v:
+            v, j = x, 1
+        x = p2 + t23
+        if x > v:
+            v, j = x, 2
+        x = p3 + t33
+        if x > v:
+            v, j = x, 3
+        x = p4 + t33
+        if x > v:
+            v, j = x, 4
+        n3, j3 = v + s[3], j
+        # title and open boilerplate: only from the open prefix
+        p0, p4 = p4 + t30 + s[0], p4 + t33 + s[3]
+        p1, p2, p3 = n1, n2, n3
+        back.append((j1, j2, j3))
+    best = (p0, p1, p2, p3, p4)
     st = max(range(5), key=best.__getitem__)
     out = [role[st]]
     for i in range(n - 2, -1, -1):
-        st = back[i][st]
+        st = back[i][st - 1] if 1 <= st <= 3 else 4  # T and open B: only after open B
         out.append(role[st])
     out.reverse()
     return out
@@ -106,46 +146,85 @@ class LinearScorer:
     name = "model"
 
     def __init__(self, model: dict[str, Any]) -> None:
-        self.weights: dict[str, list[float]] = model["weights"]
-        self.bias: list[float] = model["bias"]
+        # A softmax, and the decode, are unchanged when the same amount is added to the four
+        # role scores of a unit, so the weights are kept relative to boilerplate's (B scores
+        # 0): three products per feature instead of four.
+        self.weights: dict[str, tuple[float, float, float]] = {
+            k: (float(v[0]) - float(v[3]), float(v[1]) - float(v[3]), float(v[2]) - float(v[3]))
+            for k, v in model["weights"].items()
+        }
+        # One column per role over the dense context features (0 for a feature left out).
+        zero = (0.0, 0.0, 0.0)
+        rows = [self.weights.get(name, zero) for name in DENSE]
+        self.cols: tuple[list[float], ...] = tuple([r[j] for r in rows] for j in range(3))
+        # Summed weights of the categorical features per context key (a small space).
+        self._catw: dict[CatKey, tuple[float, float, float]] = {}
+        b = [float(x) for x in model["bias"]]
+        self.bias: tuple[float, float, float] = (b[0] - b[3], b[1] - b[3], b[2] - b[3])
         tw = float(model.get("trans_weight", 1.0))
         self.trans: list[list[float]] = [[tw * x for x in row] for row in model["trans"]]
         self.start: list[float] = [tw * x for x in model["start"]]
         self.meta: dict[str, Any] = model.get("meta", {})
 
-    def _dot(self, fs: Feats, acc: list[float]) -> None:
-        w = self.weights
-        for name, v in fs:
-            ws = w.get(name)
+    def _cat_weights(self, key: CatKey) -> tuple[float, float, float]:
+        a0 = a1 = a2 = 0.0
+        for name in cat_names(key):
+            ws = self.weights.get(name)
             if ws is not None:
-                acc[0] += ws[0] * v
-                acc[1] += ws[1] * v
-                acc[2] += ws[2] * v
-                acc[3] += ws[3] * v
+                a0 += ws[0]
+                a1 += ws[1]
+                a2 += ws[2]
+        return (a0, a1, a2)
 
-    def unit_scores(
+    def _raw_scores(
         self, units: Sequence[R._Unit], blocks: Sequence[Block] | None, title: str | None
-    ) -> list[list[float] | None]:
-        """Log-probabilities of the four roles per unit (None: role fixed by a rule). The
+    ) -> list[tuple[float, float, float, float] | None]:
+        """Linear scores of the four roles per unit, relative to boilerplate's (None: role fixed
+        by a rule). The
         context-free part of a paragraph's score is memoised on its facts (teasers and page
         furniture repeat from page to page)."""
-        out: list[list[float] | None] = []
-        exp, log = math.exp, math.log
-        bias = self.bias
-        feats = unit_features(units, blocks, title, with_text=False)
-        for u, fs in zip(units, feats, strict=True):
-            if fs is None:
+        get = self.weights.get
+        b0, b1, b2 = self.bias
+        c0, c1, c2 = self.cols
+        catw = self._catw
+        out: list[tuple[float, float, float, float] | None] = []
+        for u, cf in zip(units, context_features(units, blocks, title), strict=True):
+            if cf is None:
                 out.append(None)
                 continue
             f = u.f
             ms = f.mscore
             if ms is None or ms[0] is not self:
-                static = [0.0, 0.0, 0.0, 0.0]
-                self._dot(text_feats(f), static)
-                f.mscore = ms = (self, static)
-            st = ms[1]
-            acc = [bias[0] + st[0], bias[1] + st[1], bias[2] + st[2], bias[3] + st[3]]
-            self._dot(fs, acc)
+                s0 = s1 = s2 = 0.0
+                for name, v in text_feats(f):
+                    ws = get(name)
+                    if ws is not None:
+                        w0, w1, w2 = ws
+                        s0 += w0 * v
+                        s1 += w1 * v
+                        s2 += w2 * v
+                f.mscore = ms = (self, (s0, s1, s2))
+            a0, a1, a2 = ms[1]
+            dense, key = cf
+            cw = catw.get(key)
+            if cw is None:
+                cw = catw[key] = self._cat_weights(key)
+            a0 += b0 + cw[0] + sum(map(mul, dense, c0))
+            a1 += b1 + cw[1] + sum(map(mul, dense, c1))
+            a2 += b2 + cw[2] + sum(map(mul, dense, c2))
+            out.append((a0, a1, a2, 0.0))
+        return out
+
+    def unit_scores(
+        self, units: Sequence[R._Unit], blocks: Sequence[Block] | None, title: str | None
+    ) -> list[list[float] | None]:
+        """Log-probabilities of the four roles per unit (None: role fixed by a rule)."""
+        exp, log = math.exp, math.log
+        out: list[list[float] | None] = []
+        for acc in self._raw_scores(units, blocks, title):
+            if acc is None:
+                out.append(None)
+                continue
             a, b, c, d = acc
             m = max(acc)
             z = m + log(exp(a - m) + exp(b - m) + exp(c - m) + exp(d - m))
@@ -155,7 +234,10 @@ class LinearScorer:
     def assign(
         self, units: list[R._Unit], blocks: Sequence[Block] | None, title: str | None
     ) -> None:
-        scores = self.unit_scores(units, blocks, title)
+        # The decode takes the raw linear scores: every role sequence passes through one role
+        # per unit, so the per-unit normaliser of the log-probabilities cannot change the best
+        # sequence (it only costs an exp and a log per role).
+        scores = self._raw_scores(units, blocks, title)
         # Units whose role a rule fixed for good keep it and are transparent to the decode
         # (as in the hand cut search): a lead run goes on after an inline "Read also" line.
         free = [i for i, sc in enumerate(scores) if sc is not None]
