@@ -55,6 +55,20 @@ class HandScorer:
         return None
 
 
+def _best(a: float, b: float, c: float, d: float, e: float) -> tuple[float, int]:
+    """The largest of five scores and its index (the first on ties)."""
+    v, j = a, 0
+    if b > v:
+        v, j = b, 1
+    if c > v:
+        v, j = c, 2
+    if d > v:
+        v, j = d, 3
+    if e > v:
+        v, j = e, 4
+    return v, j
+
+
 def decode(
     scores: Sequence[Sequence[float]],
     trans: Sequence[Sequence[float]],
@@ -67,68 +81,23 @@ def decode(
     n = len(scores)
     if not n:
         return []
-    # state -> role: 0 T, 1 L, 2 S, 3 B (closed), 4 B (open: no T/L/S yet). Unrolled (this runs
-    # for every item); ties go to the lower state index, as a scan in state order would.
+    # state -> role: 0 T, 1 L, 2 S, 3 B (closed), 4 B (open: no T/L/S yet). Ties go to the
+    # lower state index, as a scan in state order would.
     role = (0, 1, 2, 3, 3)
     s0 = scores[0]
     p0, p1, p2 = start[0] + s0[0], start[1] + s0[1], start[2] + s0[2]
     p3, p4 = _NEG, start[3] + s0[3]
     t0, t1, t2, t3 = trans
-    t01, t02, t03 = t0[1], t0[2], t0[3]
-    t11, t12, t13 = t1[1], t1[2], t1[3]
-    t21, t22, t23 = t2[1], t2[2], t2[3]
-    t30, t31, t32, t33 = t3
     back: list[tuple[int, int, int]] = []
     for i in range(1, n):
         s = scores[i]
-        # lead
-        v, j = p0 + t01, 0
-        x = p1 + t11
-        if x > v:
-            v, j = x, 1
-        x = p2 + t21
-        if x > v:
-            v, j = x, 2
-        x = p3 + t31
-        if x > v:
-            v, j = x, 3
-        x = p4 + t31
-        if x > v:
-            v, j = x, 4
-        n1, j1 = v + s[1], j
-        # teaser
-        v, j = p0 + t02, 0
-        x = p1 + t12
-        if x > v:
-            v, j = x, 1
-        x = p2 + t22
-        if x > v:
-            v, j = x, 2
-        x = p3 + t32
-        if x > v:
-            v, j = x, 3
-        x = p4 + t32
-        if x > v:
-            v, j = x, 4
-        n2, j2 = v + s[2], j
-        # boilerplate after the page opened
-        v, j = p0 + t03, 0
-        x = p1 + t13
-        if x > v:
-            v, j = x, 1
-        x = p2 + t23
-        if x > v:
-            v, j = x, 2
-        x = p3 + t33
-        if x > v:
-            v, j = x, 3
-        x = p4 + t33
-        if x > v:
-            v, j = x, 4
-        n3, j3 = v + s[3], j
+        # lead, teaser and closed boilerplate: from any state (open B moves like closed B)
+        n1, j1 = _best(p0 + t0[1], p1 + t1[1], p2 + t2[1], p3 + t3[1], p4 + t3[1])
+        n2, j2 = _best(p0 + t0[2], p1 + t1[2], p2 + t2[2], p3 + t3[2], p4 + t3[2])
+        n3, j3 = _best(p0 + t0[3], p1 + t1[3], p2 + t2[3], p3 + t3[3], p4 + t3[3])
         # title and open boilerplate: only from the open prefix
-        p0, p4 = p4 + t30 + s[0], p4 + t33 + s[3]
-        p1, p2, p3 = n1, n2, n3
+        p0, p4 = p4 + t3[0] + s[0], p4 + t3[3] + s[3]
+        p1, p2, p3 = n1 + s[1], n2 + s[2], n3 + s[3]
         back.append((j1, j2, j3))
     best = (p0, p1, p2, p3, p4)
     st = max(range(5), key=best.__getitem__)
