@@ -32,7 +32,7 @@ import xxhash
 from aiokafka import codec as kafka_codec
 from aiokafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
 
-from bench.corpus import ROOT, SharedMissing, raw_items
+from bench.corpus import ROOT, SharedMissing, raw_items, write_results
 from streams import records, topics
 from streams.events import HEADERS, build_event, encode
 from streams.pipeline.agents import UNITS_RECORD_BYTES, _chunks
@@ -386,9 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         "recommendation": picks,
         "not_measured": missing,
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
-    print(f"written {args.json}")
+    write_results(args.json, out)
     return 0
 
 

@@ -17,9 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from bench.corpus import ROOT, SharedMissing, raw_items, seed_text, split_rows
+from bench.corpus import ROOT, SharedMissing, raw_items, seed_text, split_rows, write_results
 from streams.text.fingerprint import signature
 from streams.text.language import detect_language
 from streams.text.split import split, split_html
@@ -111,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             f"HTML items, trafilatura.extract:{out['trafilatura_html_items_per_s']:8,.0f} items/s"
         )
         print(f"ratio core / trafilatura:       {out['ratio_core_to_trafilatura']:8.1f}x")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
-    print(f"written {args.json}")
+    write_results(args.json, out)
     return 0
 
 

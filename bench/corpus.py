@@ -81,3 +81,11 @@ def raw_items(n: int, *, feed: str = "bench", seed: int = 7) -> list[RawItem]:
         )
         for i, text in enumerate(seed_like_texts(n, seed=seed))
     ]
+
+
+def write_results(path: Path, result: Any) -> None:
+    """Write a benchmark's or evaluation's figures as indented JSON (creating the folder) and
+    say where: every ``bench/`` script records its results the same way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"written {path}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import eval_dedup, eval_pages, eval_split, eval_tags, eval_topics
-from bench.corpus import ROOT, SharedMissing, shared_dir
+from bench.corpus import ROOT, SharedMissing, shared_dir, write_results
 
 RESULTS = ROOT / "bench" / "results"
 BARS = {
@@ -143,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({traf['speedup']:.1f}x)"
     )
     out["summary"] = figures
-    args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(f"written {args.json}")
+    write_results(args.json, out)
     return 1 if failed else 0
 
 

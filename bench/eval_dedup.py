@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from bench.corpus import write_results
 from streams.text import fingerprint as fp
 from streams.text.dedup import Deduplicator
 from streams.text.fingerprint import Signature, is_duplicate, signature
@@ -360,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if res["errors"]:
         print(f"errors: {res['errors'][:10]}")
     if args.json:
-        args.json.write_bytes(orjson.dumps(res, option=orjson.OPT_INDENT_2))
+        write_results(args.json, res)
     return 0
 
 

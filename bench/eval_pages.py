@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import json
 import re
 import sys
 import time
@@ -34,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import ROOT, SharedMissing, shared_dir
+from bench.corpus import ROOT, SharedMissing, shared_dir, write_results
 
 RESULTS = ROOT / "bench" / "results"
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|\w+")
@@ -162,8 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         pages = load_pages()
     except SharedMissing as exc:
         print(f"skipped: {exc}", file=sys.stderr)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"skipped": str(exc)}), encoding="utf-8")
+        write_results(args.json, {"skipped": str(exc)})
         return 0
     result: dict[str, Any] = {"pages": len(pages), "systems": {}}
     print(f"{len(pages)} pages ({sum(half(n) == 'dev' for n, _, _ in pages)} dev)")
@@ -195,9 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             f"ours vs trafilatura.extract: F1 {o['all']['f1']:.3f} vs {t['all']['f1']:.3f}, "
             f"{o['pages_per_s'] / t['pages_per_s']:.1f}x the pages/s (loaded machine)"
         )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(f"written {args.json}")
+    write_results(args.json, result)
     return 0
 
 

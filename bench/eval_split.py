@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.corpus import write_results
 from streams.text.split import HandScorer, SplitResult, split
 
 REPO = Path(__file__).resolve().parents[1]
@@ -336,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_fmt_full(kind, lso["model"][kind]))
             print(_fmt_full("  hand", lso["hand"][kind]))
     if args.json:
-        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_results(args.json, figures)
     return 0
 
 

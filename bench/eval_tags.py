@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import ROOT, shared_dir
+from bench.corpus import ROOT, shared_dir, write_results
 from streams.text.tag import ENTITY_TAGS, default_tagger
 
 OWN_GOLD = ROOT / "tests" / "data" / "tags_gold.jsonl"
@@ -150,8 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{out['speed']['us_per_2kb']:.0f} µs per 2 KB text ({out['speed']['pieces']} pieces)"
     )
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_results(args.json, out)
     return 0
 
 

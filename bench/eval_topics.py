@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import ROOT, SharedMissing
+from bench.corpus import ROOT, SharedMissing, write_results
 from bench.labelled import THEMES, all_records
 from bench.train_topics import Params, _folds, examples, to_json, train
 from streams.text.tag import Tagger
@@ -187,8 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skipped: {exc}", file=sys.stderr)
         return 0
     print(summary_line(out))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_results(args.json, out)
     return 0
 
 

@@ -13,13 +13,13 @@ into P/R/F1 (lead, teasers, boilerplate) and title accuracy with ``bench.eval_sp
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from bench import eval_split
+from bench.corpus import write_results
 from bench.labelled import all_records, iter_fold_splits
 from bench.split_items import build_items
 from streams.text.split import HandScorer, Scorer, SplitResult, split
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if kind in res[name]:
                     print(fmt(f"{name}:{kind}"[:11], res[name][kind]))
     if args.json:
-        args.json.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_results(args.json, res)
     return 0
 
 

@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.corpus import ROOT, raw_items
+from bench.corpus import ROOT, raw_items, write_results
 from streams import records, topics
 from streams.admin import all_public_topics, create_topics
 from streams.broker import EmbeddedBroker
@@ -688,9 +688,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     result = asyncio.run(main_async(args))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    print(f"written {args.json}")
+    write_results(args.json, result)
     return 0
 
 

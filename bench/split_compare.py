@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.corpus import ROOT
+from bench.corpus import ROOT, write_results
 
 RESULTS = ROOT / "bench" / "results" / "split_compare.json"
 _CODE = """
@@ -88,8 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for k in best["this"]:
         t, b0 = best["this"][k], best["baseline"][k]
         print(f"  {k:<28} {t:8,.0f} / {b0:8,.0f}  (x{t / b0:.2f})")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(best, indent=2) + "\n", encoding="utf-8")
+    write_results(args.json, best)
     return 0
 
 
