@@ -15,7 +15,10 @@ from streams.events import validation_errors
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+def cli(
+    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``news-streams ARGS`` in a subprocess, as a user runs it (``env`` None: ours)."""
     return subprocess.run(
         [sys.executable, "-m", "streams.cli", *args],
         input=stdin,
@@ -23,6 +26,7 @@ def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
         cwd=ROOT,
         timeout=120,
         check=False,
+        env=env,
     )
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
-import sys
 import tomllib
 import urllib.error
 import urllib.request
@@ -23,22 +21,9 @@ from streams.live import FeedBoard, LiveStats
 from streams.run import kept_state, wipe_state
 from streams.settings import SettingsError
 from tests.integration.conftest import free_ports
+from tests.unit.test_cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def cli(
-    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
-        input=stdin,
-        capture_output=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-        env=env,
-    )
 
 
 # --- CLI polish ---------------------------------------------------------------------------------
