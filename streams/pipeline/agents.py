@@ -276,15 +276,13 @@ class Runtime:
 
     async def revoked(self, revoked: Iterable[TP]) -> None:
         """Forget the state of partitions this worker no longer owns (the next owner restores)."""
-        for stage, partition in self._stage_partitions(revoked):
-            self._owned.discard((stage, partition))
-        for tp in revoked:
-            for stage in range(STAGES):
-                if tp.topic == topics.units_topic(self.settings.app_id, stage):
-                    async with self.lock(stage, tp.partition):
-                        self.states.pop((stage, tp.partition), None)
-                        if stage == STAGES - 1:
-                            await self.outputs.drop(tp.partition)
+        keys = self._stage_partitions(revoked)
+        self._owned.difference_update(keys)  # before any wait: a pending restore skips them
+        for stage, partition in keys:
+            async with self.lock(stage, partition):
+                self.states.pop((stage, partition), None)
+                if stage == STAGES - 1:
+                    await self.outputs.drop(partition)
 
     # -- hops --------------------------------------------------------------------------------
     async def unit_records(self, stage: int, units: Sequence[Unit]) -> list[Record]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +34,9 @@ class RecentExact:
     A unit whose exact fingerprint was forwarded within the window is certain to be dropped at
     stage 0 (it finds that unit, or what that unit duplicated), so it is dropped here instead of
     costing a hop. Repeated teasers are most units on real sites. Only a shortcut: empty after
-    a restart, the stage state still decides. Safe under crashes: the unit it remembers was
-    acknowledged by the next stage before this batch's input is acked.
+    a restart, the stage state still decides. Safe under crashes: the worker sends the batch that
+    first carried a remembered unit until the broker acknowledges it, and acks no input before
+    that; if the worker dies first, its pool (and this memory) dies with it (``procpool``).
     """
 
     def __init__(self, window_s: float, capacity: int = 200_000) -> None:
@@ -55,11 +55,6 @@ class RecentExact:
         if len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
         return False
-
-    def forget(self, exacts: Iterable[int]) -> None:
-        """Undo :meth:`seen` for units whose send did not happen (never in practice: retried)."""
-        for e in exacts:
-            self._seen.pop(e, None)
 
 
 _RECENT: dict[float, RecentExact] = {}
