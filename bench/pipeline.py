@@ -45,6 +45,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.corpus import ROOT, raw_items, write_results
+from bench.procstat import proc_cpu_s, tree_cpu_s
 from streams import records, topics
 from streams.admin import all_public_topics, create_topics
 from streams.broker import EmbeddedBroker
@@ -309,31 +310,14 @@ async def timed_run(
     return len(values) / (t1 - t0), seen
 
 
-def proc_cpu(pid: int, *, tree: bool = True) -> float:
-    """CPU seconds (user + system) of a process, and of its live descendants if ``tree``."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total, stack = 0.0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-            if tree:
-                for task in Path(f"/proc/{p}/task").iterdir():
-                    stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, ValueError):
-            continue
-    return total
-
-
 def cpu_snapshot(broker_pid: int | None, workers: list[int]) -> dict[str, float]:
     """CPU seconds so far of the broker, the workers' own processes, their text-core pools and
     this process (the load generator and the counting consumer)."""
-    main = sum(proc_cpu(pid, tree=False) for pid in workers)
+    main = sum(proc_cpu_s(pid) for pid in workers)
     return {
-        "broker": proc_cpu(broker_pid) if broker_pid else 0.0,
+        "broker": tree_cpu_s(broker_pid) if broker_pid else 0.0,
         "worker": main,
-        "core_pool": sum(proc_cpu(pid) for pid in workers) - main,
+        "core_pool": sum(tree_cpu_s(pid) for pid in workers) - main,
         "load_generator": time.process_time(),
     }
 

@@ -40,6 +40,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench.corpus import ROOT
+from bench.procstat import proc_cpu_s, tree_cpu_s
 from streams.broker import EmbeddedBroker
 from streams.feeds.fetch import Fetcher, FetchError, Validators
 from streams.feeds.group import FeedTopics, ensure_topics, partition_for, write_feeds
@@ -48,46 +49,12 @@ from streams.feeds.state import FeedState
 from streams.settings import Settings, load
 
 RESULTS = ROOT / "bench" / "results" / "poller.json"
-CLK = os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one process (from /proc)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLK
-
-
-def tree_cpu_s(root: int) -> float:
-    """User + system CPU seconds of ``root`` and all its live descendants (from /proc)."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        times[pid] = (int(fields[11]) + int(fields[12])) / CLK
-    total, stack = 0.0, [root]
-    while stack:
-        pid = stack.pop()
-        total += times.get(pid, 0.0)
-        stack.extend(p for p, parent in parents.items() if parent == pid)
-    return total
 
 
 def scrape(port: int) -> dict[str, float]:

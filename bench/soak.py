@@ -38,6 +38,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from bench.corpus import ROOT, SharedMissing, excerpts
+from bench.procstat import rss_bytes
 from streams import topics
 from streams.records import RawItem, make_item_id
 from tests.integration.chaos import WorkerProc, create_public_topics, new_broker, worker_env
@@ -74,25 +75,6 @@ def soak_items(n: int, *, seed: int = 3, teasers: int = 10) -> Iterator[tuple[by
             guid=guid,
         )
         yield item["item_id"].encode(), orjson.dumps(item)
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident set size of ``pid`` and its children (0 if gone)."""
-    total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            continue
-    return total
 
 
 def dir_bytes(path: Path, contains: str = "", suffix: str = "") -> int:
