@@ -168,8 +168,10 @@ class Settings:
         default=2,
         metadata=_meta(
             "NEWS_CORE_PROCESSES",
-            "Processes of a worker's text-core pool (splitting, tagging: most of its CPU); about "
-            "the cores each worker may use. 0 runs the core on a thread of the worker itself.",
+            "Processes of a worker's text-core pool for splitting (most of its CPU); about the "
+            "cores each worker may use. One more process builds the final stage's events "
+            "(tagging), so they never queue behind split work. 0 runs the whole core on a thread "
+            "of the worker itself.",
         ),
     )
     worker_id: str = field(

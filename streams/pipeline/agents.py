@@ -99,6 +99,36 @@ def register(p: Pipeline) -> None:
 TP = Any  # faust.types.TP (a TopicPartition namedtuple)
 
 
+class CorePool:
+    """A text-core executor that replaces itself when one of its processes dies."""
+
+    def __init__(self, name: str, processes: int) -> None:
+        self.name = name
+        self.processes = processes
+        self.executor, self.slices = make_executor(processes)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the pool.
+
+        A pool process that died (killed, out of memory) breaks the pool: it is replaced and
+        the call made again (nothing of the batch was sent or acknowledged yet).
+        """
+        loop = asyncio.get_running_loop()
+        pool = self.executor
+        try:
+            return await loop.run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            if pool is self.executor:  # the first caller to notice replaces it
+                log.error("a text-core process died (%s pool); starting a new pool", self.name)
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.executor, self.slices = make_executor(self.processes)
+            return await loop.run_in_executor(self.executor, fn, *args)
+
+    def stop(self) -> None:
+        """Stop without waiting for a call in progress (its batch replays)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
 class Runtime:
     """Per-process state of the agents: producers, stage partition states, the shortcut."""
 
@@ -114,9 +144,13 @@ class Runtime:
         self.exactly_once = p.settings.processing_guarantee == "exactly_once"
         # Packing units for a hop runs on a thread of its own, off the event loop.
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack")
-        # The text core (most of a worker's CPU: splitting, tagging) runs in a process pool: on
-        # a thread it would hold the GIL and stall every Kafka round trip (``core.py``).
-        self._core, self._slices = make_executor(p.settings.core_processes)
+        # The text core (most of a worker's CPU: splitting, tagging) runs in process pools: on a
+        # thread it would hold the GIL and stall every Kafka round trip (``core.py``). The final
+        # stage's events get a process of their own: in the splitting pool they would queue
+        # behind whole split slices, and every event's latency would include them.
+        n = p.settings.core_processes
+        self._split_pool = CorePool("split", n)
+        self._events_pool = CorePool("events", 1) if n > 0 else self._split_pool
 
     async def cpu(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the packing thread, keeping the loop free for I/O."""
@@ -131,10 +165,10 @@ class Runtime:
         n = await self.partitions(topics.units_topic(self.settings.app_id, 0))
         limit = self.settings.max_record_bytes
         window = self.settings.dedup_window_s
-        size = max(1, -(-len(values) // self._slices))
+        size = max(1, -(-len(values) // self._split_pool.slices))
         parts = await asyncio.gather(
             *(
-                self.core(split_values, values[i : i + size], i, limit, n, window)
+                self._split_pool.run(split_values, values[i : i + size], i, limit, n, window)
                 for i in range(0, len(values), size)
             )
         )
@@ -150,26 +184,10 @@ class Runtime:
             merged.errors.extend(part.errors)
         return merged
 
-    async def core(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in the text-core pool.
-
-        A pool process that died (killed, out of memory) breaks the pool: it is replaced and
-        the call made again (nothing of the batch was sent or acknowledged yet).
-        """
-        loop = asyncio.get_running_loop()
-        pool = self._core
-        try:
-            return await loop.run_in_executor(pool, fn, *args)
-        except BrokenProcessPool:
-            if pool is self._core:  # the first caller to notice replaces it
-                log.error("a text-core process died; starting a new pool")
-                pool.shutdown(wait=False, cancel_futures=True)
-                self._core, self._slices = make_executor(self.settings.core_processes)
-            return await loop.run_in_executor(self._core, fn, *args)
-
     def stop_core(self) -> None:
-        """Stop the text-core pool without waiting for a batch in it (it replays)."""
-        self._core.shutdown(wait=False, cancel_futures=True)
+        """Stop the text-core pools without waiting for a batch in them (it replays)."""
+        self._split_pool.stop()
+        self._events_pool.stop()
 
     async def partitions(self, topic: str) -> int:
         n = self._partitions.get(topic)
@@ -300,7 +318,7 @@ class Runtime:
         them, which keeps commits cheap (transaction markers are written per partition).
         """
         counts = {t: await self.partitions(t) for t in self._event_topics()}
-        built = await self.core(build_events, [u.to_json() for u in units])
+        built = await self._events_pool.run(build_events, [u.to_json() for u in units])
         return _event_records(partition, built, counts, set(self.p.tag_ids))
 
     def _event_topics(self) -> list[str]:
