@@ -82,19 +82,30 @@ class PartitionState:
         self.buckets: dict[str, list[Seen]] = {}
         self.max_ts = 0.0
         self._since_sweep = 0
+        self._entries = 0
 
     def __len__(self) -> int:
-        """Number of live entries held (for the state-size metric)."""
-        return sum(len(b) for b in self.buckets.values())
+        """Number of entries held (the state-size metric, read after every batch).
+
+        Kept as a running count: summing the buckets cost time in proportion to the state, which
+        over a day's window holds hundreds of thousands of entries per partition.
+        """
+        return self._entries
+
+    def _put(self, key: str, bucket: list[Seen]) -> None:
+        old = self.buckets.get(key)
+        self._entries += len(bucket) - (len(old) if old is not None else 0)
+        if bucket:
+            self.buckets[key] = bucket
+        elif old is not None:
+            del self.buckets[key]
 
     def restore(self, key: str, value: bytes | None) -> None:
         """Apply one changelog record (replayed in offset order; the last one per key wins)."""
         bucket = decode_bucket(value)
+        self._put(key, bucket)
         if bucket:
-            self.buckets[key] = bucket
             self.max_ts = max(self.max_ts, max(s.ts for s in bucket))
-        else:
-            self.buckets.pop(key, None)
 
     def decide(self, units: Iterable[Unit]) -> Decision:
         """Drop duplicates of committed entries and of earlier units of the same batch."""
@@ -117,11 +128,13 @@ class PartitionState:
     def apply(self, decision: Decision) -> None:
         """Make a committed batch's entries visible (call only after the commit succeeded)."""
         for key, bucket in decision.writes.items():
-            self.buckets[key] = bucket
+            self._put(key, bucket)
             if bucket:
                 self.max_ts = max(self.max_ts, bucket[-1].ts)
         self._since_sweep += len(decision.writes)
-        if self._since_sweep >= 5_000:
+        # A sweep visits every key: run it after a number of writes that grows with the state,
+        # so its cost per write stays constant (at most about two keys visited per write).
+        if self._since_sweep >= max(5_000, len(self.buckets) // 2):
             self.sweep()
 
     def sweep(self) -> int:
@@ -134,5 +147,5 @@ class PartitionState:
         now, window = self.max_ts, self.window_s
         dead = [k for k, b in self.buckets.items() if all(abs(now - s.ts) >= window for s in b)]
         for k in dead:
-            del self.buckets[k]
+            self._entries -= len(self.buckets.pop(k))
         return len(dead)

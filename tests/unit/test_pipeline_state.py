@@ -111,3 +111,26 @@ def test_window_expiry_and_sweep() -> None:
     )
     state.apply(state.decide(far))
     assert state.sweep() >= 1 and len(state) == 1
+
+
+def _counted(state: PartitionState) -> int:
+    return sum(len(b) for b in state.buckets.values())
+
+
+def test_entry_count_follows_every_change() -> None:
+    """``len(state)`` is a running count (read after every batch): it must equal the buckets'
+    sizes after decisions, restores, tombstones and sweeps."""
+    units = _units()
+    state = PartitionState(0, 86400.0)
+    for i in range(0, len(units), 3):
+        state.apply(state.decide(units[i : i + 3]))
+        assert len(state) == _counted(state) > 0
+    key = next(iter(state.buckets))
+    state.restore(key, None)
+    assert len(state) == _counted(state)
+    state.restore(key, encode_bucket(state.decide(units).writes.get(key, [])))
+    assert len(state) == _counted(state)
+    far = units_from_item(_item(7, TEASERS[1], "2026-11-25T08:00:00Z"))
+    state.apply(state.decide(far))
+    assert state.sweep() >= 1
+    assert len(state) == _counted(state) == len(far)
