@@ -26,7 +26,7 @@ import operator
 import re
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import xxhash
@@ -180,6 +180,9 @@ class Signature:
     sketch: tuple[int, ...]
     prefix: tuple[int, ...]
     keys: tuple[str, ...]
+    _json: list[Any] | None = field(default=None, compare=False, repr=False)
+    """The JSON form, once made or read: a unit's signature is encoded again at every hop and
+    in every state record of its bucket, and decoded from the same form."""
 
     @property
     def fingerprint(self) -> str:
@@ -188,6 +191,13 @@ class Signature:
 
     def to_json(self) -> list[Any]:
         """``[blob, key0, key1, ...]``: the numeric fields packed into one base64 string."""
+        js = self._json
+        if js is None:
+            js = self._encode()
+            object.__setattr__(self, "_json", js)
+        return list(js)
+
+    def _encode(self) -> list[Any]:
         blob = struct.pack(
             f">QHBB{len(self.sketch)}I{len(self.prefix)}H",
             self.exact,
@@ -208,7 +218,9 @@ class Signature:
         sketch = struct.unpack_from(f">{nsk}I", blob, off)
         off += 4 * nsk
         prefix = struct.unpack_from(f">{(len(blob) - off) // 2}H", blob, off)
-        return cls(exact, ntokens, bool(trunc), tuple(sketch), tuple(prefix), tuple(keys))
+        return cls(
+            exact, ntokens, bool(trunc), tuple(sketch), tuple(prefix), tuple(keys), list(data)
+        )
 
 
 def signature(text: str) -> Signature:

@@ -119,3 +119,16 @@ def test_signature_never_raises_and_is_deterministic(text: str) -> None:
     assert a == b
     assert is_duplicate(a, b)
     assert Signature.from_json(orjson.loads(orjson.dumps(a.to_json()))) == a
+
+
+def test_json_form_is_kept_and_ignored_by_equality() -> None:
+    """A signature keeps its JSON form (encoded at every hop); it takes no part in equality."""
+    sig = signature("Уряд ухвалив нове рішення щодо підтримки енергетики взимку.")
+    first = sig.to_json()
+    first.append("mutated")  # callers get a copy
+    assert sig.to_json() == sig._encode()
+    back = Signature.from_json(sig.to_json())
+    assert back == sig and hash(back) == hash(sig)
+    assert back.to_json() == sig.to_json()
+    plain = Signature(sig.exact, sig.ntokens, sig.truncated, sig.sketch, sig.prefix, sig.keys)
+    assert plain == sig and plain.to_json() == sig.to_json()
