@@ -5,7 +5,22 @@ Names follow Prometheus conventions: ``news_`` prefix, ``_total`` for counters, 
 
 from __future__ import annotations
 
+import functools
+from typing import TypeVar
+
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+M = TypeVar("M", bound=MetricWrapperBase)
+
+
+@functools.cache
+def labelled(metric: M, *values: str) -> M:
+    """``metric.labels(*values)``, memoised: the worker updates its metrics after every batch
+    and event, and ``labels()`` takes a lock and builds the key on each call (~5 % of the
+    worker's event loop). Label sets are few (stages, phases, kinds, tags, partitions)."""
+    return metric.labels(*values)
+
 
 # --- poller -----------------------------------------------------------------------------
 FEED_FETCHES = Counter(

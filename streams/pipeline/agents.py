@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +38,7 @@ from streams.metrics import (
     STATE_RESTORE_SECONDS,
     TAG_EVENTS,
     UNITS,
+    labelled,
 )
 from streams.pipeline.app import Pipeline, state_topic
 from streams.pipeline.core import CoreOut, build_events, make_executor, split_values
@@ -338,7 +339,7 @@ class Runtime:
         t0 = time.perf_counter()
         decision = state.decide(units)
         if decision.dropped:
-            DUPLICATES.labels(str(stage)).inc(decision.dropped)
+            labelled(DUPLICATES, str(stage)).inc(decision.dropped)
         if decision.writes:
             topic = state_topic(self.settings, stage)
             changelog = [
@@ -350,7 +351,7 @@ class Runtime:
             else:
                 outputs = await self.unit_records(stage + 1, decision.kept)
             t1 = time.perf_counter()
-            BATCH_SECONDS.labels(f"s{stage}", "process").observe(t1 - t0)
+            labelled(BATCH_SECONDS, f"s{stage}", "process").observe(t1 - t0)
             if final and self.exactly_once:
                 try:
                     await self.outputs.commit(partition, [*outputs, *changelog])
@@ -361,9 +362,9 @@ class Runtime:
             else:
                 await self.outputs.send(outputs)
                 await self.outputs.send(changelog)
-            BATCH_SECONDS.labels(f"s{stage}", "write").observe(time.perf_counter() - t1)
+            labelled(BATCH_SECONDS, f"s{stage}", "write").observe(time.perf_counter() - t1)
         state.apply(decision)
-        STATE_ENTRIES.labels(str(stage), str(partition)).set(len(state))
+        labelled(STATE_ENTRIES, str(stage), str(partition)).set(len(state))
 
 
 def _chunks(encoded: list[bytes], limit: int) -> Iterable[list[bytes]]:
@@ -406,6 +407,8 @@ def _event_records(
     out: list[Record] = []
     now = time.time()
     n = counts[topics.EVENTS]
+    tagged: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
     for event_id, data, tags, kind, fetched_at in built:
         key = event_id.encode()
         out.append(Record(topics.EVENTS, data, key=key, partition=partition % n, headers=HEADERS))
@@ -417,11 +420,15 @@ def _event_records(
                         topic, data, key=key, partition=partition % counts[topic], headers=HEADERS
                     )
                 )
-                TAG_EVENTS.labels(tag_id).inc()
-        EVENTS.labels(kind).inc()
+                tagged[tag_id] += 1
+        kinds[kind] += 1
         fetched = parse_time(fetched_at)
         if fetched is not None:
             EVENT_LATENCY_SECONDS.observe(max(0.0, now - fetched.timestamp()))
+    for tag_id, count in tagged.items():
+        labelled(TAG_EVENTS, tag_id).inc(count)
+    for kind, count in kinds.items():
+        labelled(EVENTS, kind).inc(count)
     return out
 
 
@@ -437,9 +444,9 @@ def _forward(batch: Sequence[Any], out: CoreOut, topic: str) -> list[Record]:
         for d in out.dead
     ]
     for kind, count in out.kinds.items():
-        UNITS.labels(kind).inc(count)
+        labelled(UNITS, kind).inc(count)
     if out.local:
-        DUPLICATES.labels("local").inc(out.local)
+        labelled(DUPLICATES, "local").inc(out.local)
     # Earliest publication first: within a batch, arrival order across partitions is arbitrary,
     # and the first of two near-duplicates to be decided is the one that is kept.
     out.units.sort(key=lambda u: u[0])
@@ -456,14 +463,14 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
     @p.app.agent(p.raw, name=f"{s.app_id}.split")
     async def split_items(stream: Any) -> None:
         async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
-            BATCH_SIZE.labels("split").observe(len(batch))
+            labelled(BATCH_SIZE, "split").observe(len(batch))
             t0 = time.perf_counter()
             core = await rt.split([event.value for event in batch])
             out = _forward(batch, core, topic)
             t1 = time.perf_counter()
             await rt.outputs.send(out)
-            BATCH_SECONDS.labels("split", "process").observe(t1 - t0)
-            BATCH_SECONDS.labels("split", "write").observe(time.perf_counter() - t1)
+            labelled(BATCH_SECONDS, "split", "process").observe(t1 - t0)
+            labelled(BATCH_SECONDS, "split", "write").observe(time.perf_counter() - t1)
 
 
 def _dead(msg: Any, element: Any, reason: str, code: str, single: bool, index: int) -> Record:
@@ -486,7 +493,7 @@ def _register_stage(p: Pipeline, rt: Runtime, stage: int) -> None:
                 part.extend(Unit.from_json(u) for u in orjson.loads(event.value))
             for units in by_partition.values():
                 units.sort(key=lambda u: u.ts)  # earliest publication decided first (stable)
-            BATCH_SIZE.labels(f"s{stage}").observe(sum(len(v) for v in by_partition.values()))
+            labelled(BATCH_SIZE, f"s{stage}").observe(sum(len(v) for v in by_partition.values()))
             await asyncio.gather(
                 *(rt.run_stage(stage, part, units) for part, units in by_partition.items())
             )
