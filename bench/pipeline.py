@@ -349,6 +349,7 @@ async def fresh_broker(tmp: Path, name: str) -> AsyncIterator[str]:
         cache_dir=s.cache_dir,
         kafka_version=s.kafka_version,
         heap="1g",
+        jvm_opts=s.broker_jvm_opts,
     )
     broker.start()
     with contextlib.suppress(OSError, ValueError):

@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         cache_dir=base_settings.cache_dir,
         kafka_version=base_settings.kafka_version,
         heap="768m",
+        jvm_opts=base_settings.broker_jvm_opts,
     )
     server_port = _free_port()
     server: subprocess.Popen[bytes] | None = None

@@ -29,6 +29,7 @@ import contextlib
 import fcntl
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -42,7 +43,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from streams.settings import Settings
+from streams.settings import BROKER_JVM_OPTS, Settings
 
 POM = Path(__file__).resolve().parent.parent / "deploy" / "kafka" / "pom.xml"
 """The POM that lists the broker's classpath (``kafka_2.13`` + one SLF4J binding)."""
@@ -180,6 +181,7 @@ class EmbeddedBroker:
         pom: Path = POM,
         security: BrokerSecurity | None = None,
         die_with_parent: bool = False,
+        jvm_opts: str = BROKER_JVM_OPTS,
     ) -> None:
         if port == controller_port:
             raise BrokerError(f"broker port and controller port must differ (both {port})")
@@ -193,6 +195,7 @@ class EmbeddedBroker:
         self.pom = pom
         self.security = security
         self.die_with_parent = die_with_parent
+        self.jvm_opts = jvm_opts
         """Linux: the kernel SIGTERMs the JVM when the thread that started it dies (``run``)."""
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -486,6 +489,7 @@ class EmbeddedBroker:
             f"-Xms{self.heap}",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
+            *shlex.split(self.jvm_opts),
             "-Djava.awt.headless=true",
             "-Dorg.slf4j.simpleLogger.showDateTime=true",
             "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
@@ -644,6 +648,7 @@ def broker_from_settings(
         heap=heap,
         partitions=settings.partitions,
         die_with_parent=die_with_parent,
+        jvm_opts=settings.broker_jvm_opts,
     )
 
 

@@ -369,6 +369,7 @@ def new_broker(data_dir: Path, heap: str = "512m") -> EmbeddedBroker:
         cache_dir=s.cache_dir,
         kafka_version=s.kafka_version,
         heap=heap,
+        jvm_opts=s.broker_jvm_opts,
     )
 
 

@@ -67,6 +67,7 @@ def make_broker(data_dir: Path) -> EmbeddedBroker:
         cache_dir=settings.cache_dir,
         kafka_version=settings.kafka_version,
         heap="512m",
+        jvm_opts=settings.broker_jvm_opts,
     )
 
 

@@ -106,6 +106,16 @@ async def test_auto_topic_creation_is_off(kafka_bootstrap: str) -> None:
     assert name not in await list_topics(kafka_bootstrap)
 
 
+def test_jvm_options_reach_the_broker(kafka_broker: EmbeddedBroker) -> None:
+    """NEWS_BROKER_JVM_OPTS (default: C1 only) is on the running broker's command line."""
+    pid = int(kafka_broker.pid_file.read_text().strip())
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    wanted = kafka_broker.jvm_opts.split()
+    assert wanted == ["-XX:TieredStopAtLevel=1"] or "NEWS_BROKER_JVM_OPTS" in os.environ
+    assert all(opt.encode() in argv for opt in wanted)
+    assert argv.index(b"kafka.Kafka") > max((argv.index(o.encode()) for o in wanted), default=0)
+
+
 def test_all_public_topics_names() -> None:
     names = all_public_topics(["ukraine", "economy", "ukraine"])
     assert names == [
