@@ -59,7 +59,13 @@ def _final(acc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def lso(records: Sequence[dict[str, Any]], *, folds: int = 5, train: bool = True) -> dict[str, Any]:
+def lso(
+    records: Sequence[dict[str, Any]],
+    *,
+    folds: int = 5,
+    train: bool = True,
+    fit_args: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Leave-sites-out figures for the hand rules and (when ``train``) the fitted model."""
     from bench import train_split
 
@@ -72,7 +78,7 @@ def lso(records: Sequence[dict[str, Any]], *, folds: int = 5, train: bool = True
         _add(accs["hand"], res)
         per_fold["hand"].append(res["all"])
         if train:
-            model = train_split.fit([records[i] for i in fit_idx])
+            model = train_split.fit([records[i] for i in fit_idx], **(fit_args or {}))
             sc = train_split.scorer(model)
             res = eval_split.evaluate(items, _splitter(sc))
             _add(accs["model"], res)
@@ -103,9 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--hand-only", action="store_true")
+    ap.add_argument("--kind", help="model kind to fit (bench.train_split.KINDS; default its own)")
+    ap.add_argument("--C", type=float, help="regularisation C (default bench.train_split's)")
     args = ap.parse_args(argv)
     records = all_records()
-    res = lso(records, folds=args.folds, train=not args.hand_only)
+    fit_args: dict[str, Any] = {}
+    if args.kind:
+        fit_args["kind"] = args.kind
+    if args.C is not None:
+        fit_args["c"] = args.C
+    res = lso(records, folds=args.folds, train=not args.hand_only, fit_args=fit_args)
     print(
         f"leave-sites-out, {res['folds']} folds: {res['records']} labelled records,"
         f" {res['sites']} sites"
