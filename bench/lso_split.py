@@ -59,20 +59,37 @@ def _final(acc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def lso(records: Sequence[dict[str, Any]], *, folds: int = 5, train: bool = True) -> dict[str, Any]:
+def lso(
+    records: Sequence[dict[str, Any]],
+    *,
+    folds: int = 5,
+    train: bool = True,
+    fit_args: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Leave-sites-out figures for the hand rules and (when ``train``) the fitted model."""
     from bench import train_split
 
     accs: dict[str, dict[str, Any]] = {"hand": {}, "model": {}}
+    per_fold: dict[str, list[dict[str, Any]]] = {"hand": [], "model": []}
     for fit_idx, held_idx in iter_fold_splits(records, folds):
         held = [records[i] for i in held_idx]
         items = build_items(held, held, seed=EVAL_SEED)
-        _add(accs["hand"], eval_split.evaluate(items, _splitter(HandScorer())))
+        res = eval_split.evaluate(items, _splitter(HandScorer()))
+        _add(accs["hand"], res)
+        per_fold["hand"].append(res["all"])
         if train:
-            model = train_split.fit([records[i] for i in fit_idx])
+            model = train_split.fit([records[i] for i in fit_idx], **(fit_args or {}))
             sc = train_split.scorer(model)
-            _add(accs["model"], eval_split.evaluate(items, _splitter(sc)))
-    out = {name: _final(acc) for name, acc in accs.items() if acc}
+            res = eval_split.evaluate(items, _splitter(sc))
+            _add(accs["model"], res)
+            per_fold["model"].append(res["all"])
+    out: dict[str, Any] = {name: _final(acc) for name, acc in accs.items() if acc}
+    for name, rs in per_fold.items():
+        if rs:
+            # Each fold's own lead / teaser F1 (the spread shows how much a site mix moves them).
+            out[name]["folds"] = [
+                {"lead_f1": r["lead"]["f1"], "teasers_f1": r["teasers"]["f1"]} for r in rs
+            ]
     out["records"] = len(records)
     out["sites"] = len({r["site"] for r in records})
     out["folds"] = folds
@@ -92,9 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--hand-only", action="store_true")
+    ap.add_argument("--kind", help="model kind to fit (bench.train_split.KINDS; default its own)")
+    ap.add_argument("--C", type=float, help="regularisation C (default bench.train_split's)")
     args = ap.parse_args(argv)
     records = all_records()
-    res = lso(records, folds=args.folds, train=not args.hand_only)
+    fit_args: dict[str, Any] = {}
+    if args.kind:
+        fit_args["kind"] = args.kind
+    if args.C is not None:
+        fit_args["c"] = args.C
+    res = lso(records, folds=args.folds, train=not args.hand_only, fit_args=fit_args)
     print(
         f"leave-sites-out, {res['folds']} folds: {res['records']} labelled records,"
         f" {res['sites']} sites"
@@ -104,6 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             for kind in ("all", "text", "html"):
                 if kind in res[name]:
                     print(fmt(f"{name}:{kind}"[:11], res[name][kind]))
+            fl = [f["lead_f1"] for f in res[name]["folds"]]
+            ft = [f["teasers_f1"] for f in res[name]["folds"]]
+            print(
+                f"  {name} per fold: lead F1 {min(fl):.3f}-{max(fl):.3f}"
+                f" ({' '.join(f'{x:.3f}' for x in fl)}),"
+                f" teasers F1 {min(ft):.3f}-{max(ft):.3f} ({' '.join(f'{x:.3f}' for x in ft)})"
+            )
     if args.json:
         write_results(args.json, res)
     return 0

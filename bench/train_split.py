@@ -3,10 +3,12 @@
 Builds split items from every labelled record (``bench.labelled.all_records``: the dev records
 plus ``bench/labels/*.jsonl`` joined with the shared texts in place) with
 ``bench.split_items`` (seeded, several variants per record), labels each unit the rules produce
-by aligning it with the item's gold (title, lead, teasers, boilerplate), fits a multinomial
-logistic regression (scikit-learn, dev extra) over ``streams.text.split.features`` and counts
-role transitions, and writes ``streams/text/split/model.json`` (weights rounded, sorted keys:
-the same labels and seed give the same file). Inference is pure Python (``model.py``).
+by aligning it with the item's gold (title, lead, teasers, boilerplate), fits the unit weights
+over ``streams.text.split.features`` together with the role transitions as a linear-chain CRF
+(``bench.crf_split``, numpy/scipy, dev extra; ``--kind logreg``: the earlier multinomial
+logistic regression with counted transitions), and writes ``streams/text/split/model.json``
+(weights rounded, sorted keys: the same labels and seed give the same file). Inference is pure
+Python (``model.py``), the same for both kinds.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from streams.text.split.model import LinearScorer
 MODEL_PATH = Path(__file__).resolve().parents[1] / "streams" / "text" / "split" / "model.json"
 SEED = 17
 VARIANTS = 4
-C = 1.0
+# Regularisation per kind (scikit-learn's C: the loss times C plus half the squared weights).
+C = {"crf": 0.1, "logreg": 1.0}
 TRANS_WEIGHT = 1.0
 MIN_COUNT = 8
+KINDS = ("crf", "logreg")
+KIND = "crf"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -131,13 +136,20 @@ def fit(
     *,
     seed: int = SEED,
     variants: int = VARIANTS,
-    c: float = C,
+    c: float | None = None,
     trans_weight: float = TRANS_WEIGHT,
+    kind: str = KIND,
 ) -> dict[str, Any]:
-    """Train on items built from ``records`` (teasers drawn from the same records only)."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+    """Train on items built from ``records`` (teasers drawn from the same records only).
 
+    ``kind``: "crf" (unit weights and transitions fitted together, ``bench.crf_split``) or
+    "logreg" (a per-unit logistic regression, transitions counted apart, scaled by
+    ``trans_weight``); ``c`` defaults to the kind's own (``C``)."""
+    from sklearn.feature_extraction import DictVectorizer
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    cc = C[kind] if c is None else c
     rows = build_items(records, seed=seed, variants=variants)
     xs, ys, seqs = dataset(rows)
     # Words seen in fewer than MIN_COUNT units (or of one site only) are dropped: they would
@@ -146,6 +158,31 @@ def fit(
     xs = [{k: v for k, v in d.items() if counts[k] >= MIN_COUNT} for d in xs]
     vec = DictVectorizer(sparse=True, sort=True)
     x = vec.fit_transform(xs)
+    meta = {
+        "records": len(records),
+        "sites": len({r["site"] for r in records}),
+        "items": len(rows),
+        "units": len(ys),
+        "seed": seed,
+        "variants": variants,
+        "C": cc,
+    }
+    if kind == "crf":
+        return _fit_crf(x, vec, ys, seqs, cc, meta)
+    return _fit_logreg(x, vec, ys, seqs, cc, trans_weight, meta)
+
+
+def _fit_logreg(
+    x: Any,
+    vec: Any,
+    ys: Sequence[str],
+    seqs: Sequence[str],
+    c: float,
+    trans_weight: float,
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
     clf = LogisticRegression(C=c, max_iter=3000, random_state=0)
     clf.fit(x, ys)
     classes = list(clf.classes_)
@@ -166,16 +203,46 @@ def fit(
         "trans": trans,
         "start": start,
         "trans_weight": trans_weight,
-        "meta": {
-            "records": len(records),
-            "sites": len({r["site"] for r in records}),
-            "items": len(rows),
-            "units": len(ys),
-            "seed": seed,
-            "variants": variants,
-            "C": c,
-        },
+        "meta": meta,
     }
+
+
+def _fit_crf(
+    x: Any,
+    vec: Any,
+    ys: Sequence[str],
+    seqs: Sequence[str],
+    c: float,
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    """The same unit features, fitted with the transitions as a linear-chain CRF
+    (``bench.crf_split``)."""
+    from bench.crf_split import fit_crf
+
+    lengths = [len(s) for s in seqs if s]
+    y = [ROLES.index(r) for r in ys]
+    m = fit_crf(x.tocsr(), y, lengths, c=c)
+
+    def r5(v: Any) -> float:
+        return round(float(v), 5)
+
+    names = vec.get_feature_names_out()
+    weights: dict[str, list[float]] = {}
+    for j, name in enumerate(names):
+        ws = [r5(v) for v in m["w"][j]]
+        if any(abs(v) >= 1e-5 for v in ws):
+            weights[str(name)] = ws
+    model: dict[str, Any] = {
+        "kind": "linear-chain-crf+viterbi",
+        "roles": list(ROLES),
+        "bias": [r5(v) for v in m["bias"]],
+        "weights": dict(sorted(weights.items())),
+        "trans": [[r5(v) for v in row] for row in m["trans"]],
+        "start": [r5(v) for v in m["start"]],
+        "trans_weight": 1.0,
+        "meta": dict(meta, iterations=m["iters"]),
+    }
+    return model
 
 
 def scorer(model: dict[str, Any]) -> LinearScorer:
@@ -187,10 +254,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--variants", type=int, default=VARIANTS)
-    ap.add_argument("--C", type=float, default=C)
+    ap.add_argument("--kind", choices=KINDS, default=KIND)
+    ap.add_argument("--C", type=float, help="regularisation (default: the kind's own)")
     args = ap.parse_args(argv)
     records = all_records()
-    model = fit(records, seed=args.seed, variants=args.variants, c=args.C)
+    model = fit(records, seed=args.seed, variants=args.variants, c=args.C, kind=args.kind)
     args.out.write_text(json.dumps(model, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
     m = model["meta"]
     print(

@@ -174,3 +174,57 @@ def test_any_of_is_a_substring_test(text: str, words: tuple[str, ...]) -> None:
     assert rules._any_of(words)(text) == rules._has_any(text, words)
     for w in words:
         assert rules._any_of(words)(text + w)
+
+
+def _crf_problem(seed: int) -> tuple[object, list[int], list[int]]:
+    np = pytest.importorskip("numpy")
+    sparse = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(seed)
+    lengths = [3, 1, 2]
+    n = sum(lengths)
+    x = sparse.csr_matrix(rng.random((n, 3)) * (rng.random((n, 3)) > 0.4))
+    y = [int(v) for v in rng.integers(0, 4, n)]
+    return x, y, lengths
+
+
+def test_crf_objective_is_the_sequence_likelihood_by_enumeration() -> None:
+    """The CRF trainer's loss equals the negative log-likelihood of the gold sequences against
+    every role sequence of each item (brute force), plus the L2 terms."""
+    np = pytest.importorskip("numpy")
+    from bench.crf_split import objective
+
+    x, y, lengths = _crf_problem(3)
+    fun, size, unpack = objective(x, y, lengths, c=0.7)
+    th = np.random.default_rng(4).normal(size=size) * 0.5
+    w, bias, tr, st_ = unpack(th)
+    u = np.asarray(x @ w) + bias
+    nll, off = 0.0, 0
+    for n in lengths:
+
+        def score(seq: tuple[int, ...], off: int = off) -> float:
+            s = st_[seq[0]] + u[off, seq[0]]
+            for t in range(1, len(seq)):
+                s += tr[seq[t - 1], seq[t]] + u[off + t, seq[t]]
+            return float(s)
+
+        scores = [score(seq) for seq in itertools.product(range(4), repeat=n)]
+        m = max(scores)
+        logz = m + math.log(sum(math.exp(s - m) for s in scores))
+        nll += logz - score(tuple(y[off : off + n]))
+        off += n
+    reg = 0.5 * float(np.sum(w**2) + np.sum(tr**2) + bias @ bias + st_ @ st_)
+    loss, _ = fun(th)
+    assert loss == pytest.approx(0.7 * nll + reg, rel=1e-9)
+
+
+def test_crf_gradient_matches_finite_differences() -> None:
+    np = pytest.importorskip("numpy")
+    from bench.crf_split import objective
+
+    x, y, lengths = _crf_problem(5)
+    fun, size, _ = objective(x, y, lengths, c=1.3)
+    th = np.random.default_rng(6).normal(size=size) * 0.3
+    loss, grad = fun(th)
+    eps = 1e-6
+    num = np.array([(fun(th + eps * np.eye(size)[i])[0] - loss) / eps for i in range(size)])
+    assert np.max(np.abs(num - grad)) < 1e-4

@@ -9,7 +9,7 @@ Pipeline (all pure functions of the input; every output string is an input parag
 2. ``rules._assign``: the hand-weighted one-cut search (lead before, teasers after), which also
    computes the cohesion facts the features use;
 3. a :class:`~streams.text.split.model.Scorer` gives the final roles: the trained model
-   (``model.json``, multinomial logistic regression over ``features.py`` + a constrained Viterbi
+   (``model.json``, a linear-chain CRF over ``features.py`` with a constrained Viterbi
    decode, see ``model.py``) by default, or the hand rules as they were (``scorer=HandScorer()``);
 4. ``rules._finish`` assembles the :class:`SplitResult`.
 """

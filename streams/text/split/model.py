@@ -4,9 +4,10 @@ A :class:`Scorer` gives the final role of each unit (T title, L lead, S teaser, 
 after the rules prepared them. Two implementations:
 
 * :class:`HandScorer`: today's hand rules and hand-set weights (one cut point), as they were;
-* :class:`LinearScorer`: a multinomial logistic regression over ``features.unit_features``
-  plus role-transition scores, read from ``model.json`` in this package (trained by
-  ``python -m bench.train_split``; pure-Python inference, no runtime dependency).
+* :class:`LinearScorer`: linear role scores over ``features.unit_features`` plus
+  role-transition scores, read from ``model.json`` in this package (trained by
+  ``python -m bench.train_split``: a linear-chain CRF, or a multinomial logistic regression
+  with counted transitions; pure-Python inference, no runtime dependency).
 
 The decode (:func:`decode`) is a Viterbi search over role sequences under the page grammar:
 at most one title, only before any lead or teaser; lead runs, teaser runs and boilerplate
@@ -110,7 +111,8 @@ def decode(
 
 
 class LinearScorer:
-    """Multinomial logistic regression over sparse features + transition scores + decode."""
+    """Linear role scores over sparse features + transition scores + decode (a linear-chain
+    CRF's, or a logistic regression's with counted transitions: the same form)."""
 
     name = "model"
 
