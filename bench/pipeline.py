@@ -25,6 +25,7 @@ flame graph in bench/results/).
 Results: bench/results/pipeline.json.
 
     python -m bench.pipeline [--items 3000] [--workers 1,2] [--seconds 20] [--profile]
+    python -m bench.pipeline --latency-only --rate 583 [--repeat 3]
 """
 
 from __future__ import annotations
@@ -569,6 +570,32 @@ async def latency(
     }
 
 
+async def latency_only(args: argparse.Namespace) -> dict[str, Any]:
+    """``--latency-only``: ``--repeat`` latency runs of one worker at ``--rate`` items/s."""
+    _, values = new_story_values(1, "bench", 7)
+    runs: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="news-bench-") as tmp_name:
+        for i in range(args.repeat):
+            run = await pipeline_run(
+                Path(tmp_name) / f"r{i}",
+                values,
+                1,
+                workers=1,
+                guarantee="exactly_once",
+                latency_rate=args.rate,
+                seconds=args.seconds,
+            )
+            lat = run["latency"]
+            runs.append(lat)
+            print(
+                f"latency at {args.rate:.0f} items/s offered, run {i + 1}: "
+                f"p50 {lat.get('p50_s', 0) * 1000:.0f} ms, p99 {lat.get('p99_s', 0) * 1000:.0f} ms "
+                f"({lat.get('samples')} samples)",
+                flush=True,
+            )
+    return {"offered_items_per_s": args.rate, "runs": runs}
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     # every item a new story, as in a live feed (and as the latency probes)
     items, values = new_story_values(args.items, "bench", 7)
@@ -718,10 +745,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rate", type=float, default=0, help="latency offered rate (0 = half)")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--json", type=Path, default=RESULTS)
+    parser.add_argument("--json", type=Path, default=None, help="default: bench/results/")
+    parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only latency runs of one worker at --rate (results: pipeline-latency.json)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="--latency-only runs")
     args = parser.parse_args(argv)
+    if args.latency_only:
+        if not args.rate:
+            parser.error("--latency-only needs --rate")
+        result = asyncio.run(latency_only(args))
+        write_results(args.json or RESULTS.with_name("pipeline-latency.json"), result)
+        return 0
     result = asyncio.run(main_async(args))
-    write_results(args.json, result)
+    write_results(args.json or RESULTS, result)
     return 0
 
 

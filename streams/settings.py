@@ -119,8 +119,8 @@ class Settings:
             "NEWS_BROKER_JVM_OPTS",
             "Extra JVM options of the embedded broker (space-separated). The default compiles "
             "with C1 only: on 2 cores the C2 compiler took half of the broker's CPU through "
-            "15,000 items and doubled the pipeline's p99 latency (bench/pipeline.py). Empty: the "
-            "JVM's defaults.",
+            "15,000 items and more than doubled the pipeline's p99 latency (bench/pipeline.py). "
+            "Empty: the JVM's defaults.",
         ),
     )
     kafka_version: str = field(
