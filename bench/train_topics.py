@@ -93,7 +93,7 @@ def _features(e: Mapping[str, Any], p: Params) -> dict[str, float]:
         got = memo[key] = features(
             e["text"], p.stem_len, kw, kw_value=p.kw_value, title_weight=p.title_weight
         )
-    return got  # type: ignore[no-any-return]
+    return got
 
 
 def _matrix(exs: Sequence[Mapping[str, Any]], vocab: Mapping[str, int], p: Params) -> Any:

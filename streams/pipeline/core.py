@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,7 +97,7 @@ class CoreOut:
 
 
 def split_values(
-    values: list[bytes | None],
+    values: Sequence[bytes | None],
     first: int,
     limit: int,
     partitions: int,

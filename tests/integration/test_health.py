@@ -115,7 +115,7 @@ async def test_readyz_false_while_recovering_true_after(
         # /readyz is 503 (joined, state not restored) until every one is done.
         await _poll_ready(base, worker, before, started, 180)
         log_ready = worker.log_path.read_text(errors="replace")
-        item = {
+        item: records.RawItem = {
             "item_id": f"health-{uuid.uuid4().hex[:6]}",
             "feed": "health",
             "url": None,
@@ -125,6 +125,7 @@ async def test_readyz_false_while_recovering_true_after(
             "content": "Рада ухвалила закон про нові правила для перевізників у понеділок. "
             "Документ набуде чинності через місяць після публікації.",
             "content_type": "text/plain",
+            "guid": None,
         }
         await produce(
             kafka_bootstrap, topics.RAW, [(item["item_id"].encode(), records.encode(item))]

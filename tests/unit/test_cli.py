@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ def cli(
     )
 
 
-def lines(out: bytes) -> list[dict[str, object]]:
+def lines(out: bytes) -> list[dict[str, Any]]:
     return [json.loads(x) for x in out.decode().splitlines() if x.strip()]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from streams.logs import RepeatFilter
 
 
@@ -11,7 +13,7 @@ def _record(name: str, msg: str, *args: object) -> logging.LogRecord:
     return logging.LogRecord(name, logging.ERROR, __file__, 1, msg, args, None)
 
 
-def test_repeats_of_a_library_message_are_summarised(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_repeats_of_a_library_message_are_summarised(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [100.0]
     monkeypatch.setattr("streams.logs.time.monotonic", lambda: clock[0])
     f = RepeatFilter(period=30.0)

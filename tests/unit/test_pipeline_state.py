@@ -10,7 +10,7 @@ from __future__ import annotations
 from streams.pipeline.state import PartitionState, decode_bucket, encode_bucket
 from streams.text.dedup import Deduplicator
 from streams.text.fingerprint import STAGES
-from streams.text.units import units_from_item
+from streams.text.units import Unit, units_from_item
 
 
 def _item(i: int, text: str, ts: str = "2026-11-20T08:00:00Z") -> dict[str, object]:
@@ -33,7 +33,7 @@ TEASERS = [
 ]
 
 
-def _units() -> list:  # type: ignore[type-arg]
+def _units() -> list[Unit]:
     items = []
     for i in range(6):
         lead = f"Головна новина номер {i} про події дня, яка має власний текст і подробиці {i * 7}."
@@ -45,7 +45,7 @@ def _units() -> list:  # type: ignore[type-arg]
     return [u for item in items for u in units_from_item(item)]
 
 
-def _stream_decide(units: list, batch: int) -> set[str]:  # type: ignore[type-arg]
+def _stream_decide(units: list[Unit], batch: int) -> set[str]:
     """Run the stages the way the worker does (one partition each), ``batch`` units at a time."""
     states = [PartitionState(s, 86400.0) for s in range(STAGES)]
     survivors = list(units)

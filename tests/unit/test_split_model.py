@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 from importlib import resources
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ from streams.text.split.features import unit_features
 from streams.text.split.model import decode, default_scorer
 
 
-def _records() -> list[dict[str, object]]:
+def _records() -> list[dict[str, Any]]:
     out = []
     for i in range(12):
         site = f"site{i % 5}.example"
@@ -46,7 +47,7 @@ def test_builder_is_deterministic_and_gold_comes_from_the_records() -> None:
     a = build_items(recs, seed=3, variants=2)
     assert a == build_items(recs, seed=3, variants=2)
     assert a != build_items(recs, seed=4, variants=2)
-    texts = {p for r in recs for p in r["paras"]}  # type: ignore[attr-defined]
+    texts = {p for r in recs for p in r["paras"]}
     for row in a:
         gold = row["gold"]
         body = row.get("text") or row["html"]
@@ -56,7 +57,7 @@ def test_builder_is_deterministic_and_gold_comes_from_the_records() -> None:
             assert t.split()[0] in body
         own = next(r for r in recs if row["id"].startswith(str(r["rid"]) + "-"))
         for t in gold["teasers"]:
-            assert t not in own["paras"]  # type: ignore[operator]
+            assert t not in own["paras"]
 
 
 def test_held_out_items_use_held_out_records_only() -> None:
@@ -64,7 +65,7 @@ def test_held_out_items_use_held_out_records_only() -> None:
     for fit, held in iter_fold_splits(recs, 3):
         assert not {recs[i]["site"] for i in fit} & {recs[i]["site"] for i in held}
         hr = [recs[i] for i in held]
-        allowed = {p for r in hr for p in r["paras"]}  # type: ignore[attr-defined]
+        allowed = {p for r in hr for p in r["paras"]}
         for row in build_items(hr, hr, seed=1):
             for t in row["gold"]["teasers"]:
                 assert any(t == p or p.startswith(t) for p in allowed)
@@ -176,7 +177,7 @@ def test_any_of_is_a_substring_test(text: str, words: tuple[str, ...]) -> None:
         assert rules._any_of(words)(text + w)
 
 
-def _crf_problem(seed: int) -> tuple[object, list[int], list[int]]:
+def _crf_problem(seed: int) -> tuple[Any, list[int], list[int]]:
     np = pytest.importorskip("numpy")
     sparse = pytest.importorskip("scipy.sparse")
     rng = np.random.default_rng(seed)
