@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import shutil
@@ -42,9 +43,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -60,6 +61,7 @@ from streams.text.units import units_from_item
 from streams.times import now_iso, parse_time
 
 RESULTS = ROOT / "bench" / "results" / "pipeline.json"
+R = TypeVar("R")
 WARMUP_S = 3.0
 """Seconds of offered load before latency is measured (see :func:`latency`)."""
 DRAIN_S = 3.0
@@ -156,18 +158,11 @@ async def baseline(
 
     task = asyncio.create_task(passthrough())
     await asyncio.sleep(3)  # let the pass-through group join
-    if warm:
-        ready = asyncio.Event()
-        counter = asyncio.create_task(_count_until(bootstrap, dst, len(warm), 300, ready))
-        await ready.wait()
-        await _produce_all(bootstrap, src, warm)
-        await counter
-    ready = asyncio.Event()
-    counter = asyncio.create_task(_count_until(bootstrap, dst, len(values), 300, ready))
-    await ready.wait()
-    t0 = time.monotonic()
-    await _produce_all(bootstrap, src, values)
-    t1 = await counter
+    t0 = t1 = 0.0
+    for batch in (warm, values):  # the warm-up (if any), then the timed run
+        if batch:
+            count = functools.partial(_count_until, bootstrap, dst, len(batch), 300)
+            t0, t1 = await _through(bootstrap, src, batch, count)
     stop.set()
     await task
     return len(values) / (t1 - t0)
@@ -312,15 +307,31 @@ async def timed_run(
     *,
     value_counts: bool = False,
 ) -> tuple[float, int]:
-    ready = asyncio.Event()
-    counter = asyncio.create_task(
-        _last_arrival(bootstrap, out, target, 900, ready, value_counts=value_counts)
+    """(items/s, output records seen): ``values`` produced to ``topic`` as fast as possible,
+    timed until the last record on ``out`` (also each run's warm-up, its rate ignored)."""
+    t0, (t1, seen) = await _through(
+        bootstrap,
+        topic,
+        values,
+        functools.partial(_last_arrival, bootstrap, out, target, 900, value_counts=value_counts),
     )
+    return len(values) / (t1 - t0), seen
+
+
+async def _through(
+    bootstrap: str,
+    topic: str,
+    values: list[tuple[bytes, bytes]],
+    count: Callable[[asyncio.Event], Coroutine[Any, Any, R]],
+) -> tuple[float, R]:
+    """Start the consumer ``count`` (it sets the event once it sits at the end of its topic),
+    produce ``values``; (monotonic time production began, what ``count`` returned)."""
+    ready = asyncio.Event()
+    counter = asyncio.create_task(count(ready))
     await ready.wait()
     t0 = time.monotonic()
     await _produce_all(bootstrap, topic, values)
-    t1, seen = await counter
-    return len(values) / (t1 - t0), seen
+    return t0, await counter
 
 
 def cpu_snapshot(broker_pid: int | None, workers: list[int]) -> dict[str, float]:
@@ -385,13 +396,7 @@ async def faust_floor(
         )
         try:
             warm = warm or [(b"w", b"warm-up")]
-            ready = asyncio.Event()
-            counter = asyncio.create_task(
-                _last_arrival(bootstrap, dst, len(warm), 300, ready, quiet=0.5, value_counts=True)
-            )
-            await ready.wait()
-            await _produce_all(bootstrap, src, warm)
-            await counter
+            await timed_run(bootstrap, src, warm, dst, len(warm), value_counts=True)
             before = cpu_snapshot(_BROKER_PIDS.get(bootstrap), [proc.pid])
             rate, _ = await timed_run(bootstrap, src, values, dst, len(values), value_counts=True)
             after = cpu_snapshot(_BROKER_PIDS.get(bootstrap), [proc.pid])
@@ -442,14 +447,7 @@ async def pipeline_run(
             if latency_rate:
                 return {"latency": await latency(bootstrap, latency_rate, seconds)}
             if warm:
-                ready = asyncio.Event()
-                target = int(warm_events * 0.98)
-                counter = asyncio.create_task(
-                    _last_arrival(bootstrap, topics.EVENTS, target, 600, ready)
-                )
-                await ready.wait()
-                await _produce_all(bootstrap, topics.RAW, warm)
-                await counter
+                await timed_run(bootstrap, topics.RAW, warm, topics.EVENTS, int(warm_events * 0.98))
             pids = [proc.pid for proc in procs]
             before = cpu_snapshot(_BROKER_PIDS.get(bootstrap), pids)
             rate, seen = await timed_run(

@@ -25,6 +25,8 @@ from pathlib import Path
 from bench.corpus import ROOT, write_results
 
 RESULTS = ROOT / "bench" / "results" / "split_compare.json"
+# Runs inside each tree, the baseline included: it carries its own timing loop (CPU time, not
+# bench.core_speed.rate's wall time) so that an older baseline's bench cannot change it.
 _CODE = """
 import json, sys, time
 sys.path.insert(0, {tree!r})
