@@ -174,8 +174,9 @@ class Settings:
         default=30.0,
         metadata=_meta(
             "NEWS_SHUTDOWN_TIMEOUT_S",
-            "A worker asked to stop (SIGTERM/SIGINT) exits within this many seconds, even "
-            "with a batch stuck on an unreachable broker (safe: the replay decides it again).",
+            "A worker or poller asked to stop (SIGTERM/SIGINT) exits within this many seconds, "
+            "even with a batch or commit stuck on an unreachable broker (safe: the replay "
+            "decides it again; uncommitted polls are polled again).",
         ),
     )
     core_processes: int = field(

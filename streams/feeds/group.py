@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -569,16 +569,37 @@ async def _run_group(
             finished.result()
         return []
     finally:
+        deadline = time.monotonic() + settings.shutdown_timeout_s
         for task in (run, follow, ready):  # stop polling before the clients below are closed
             if task is not None:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        await group.stop()
-        await poller.aclose()
+                await _bounded(task.get_name(), task, deadline, quiet=True)
+        await _bounded("the Kafka clients", group.stop(), deadline)
+        await _bounded("the poller", poller.aclose(), deadline)
         parser.close()
         if own_fetcher:
-            await fetch.aclose()
+            await _bounded("the HTTP client", fetch.aclose(), deadline)
+
+
+async def _bounded(
+    what: str, step: Awaitable[object], deadline: float, *, quiet: bool = False
+) -> None:
+    """One shutdown step, awaited until ``deadline`` at most (``NEWS_SHUTDOWN_TIMEOUT_S`` for
+    all of them): a poller asked to stop must exit even if a Kafka close hangs. A step left
+    behind loses nothing: what was not committed is polled again by the partition's next owner.
+    ``quiet``: its errors are not raised (a cancelled loop's last error is no shutdown error).
+    """
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
+    if not done:
+        log.warning("shutdown: %s did not stop in time; going on without it", what)
+        task.cancel()
+        return
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None and not quiet:
+        raise exc
 
 
 async def _mark_ready(group: FeedGroup, health: Any) -> None:
