@@ -666,8 +666,10 @@ def _lines(roots: list[_El], *, skip_removed: bool = True) -> list[_Line]:
                     acc.link_chars += len(node.strip())
             continue
         if skip_removed and node.removed:
-            if node.tag in _BLOCK:
-                acc.flush()  # text on either side of a dropped block is not one line
+            if node.tag in _BLOCK or node.divisive:
+                # Text on either side of a dropped block (or of an inline element wrapping
+                # one: "<a><h2>Read also</h2></a>") is not one line.
+                acc.flush()
             continue
         tag = node.tag
         if tag == "br":

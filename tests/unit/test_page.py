@@ -566,6 +566,14 @@ def test_property_never_raises_and_never_invents(html: str) -> None:
     assert split_page(doc) == res
 
 
+def test_text_around_a_dropped_link_wrapping_a_heading_is_not_joined() -> None:
+    # Found by the property above: the "Read also" heading inside <a> is dropped, and the text
+    # before and after it used to become one invented line "00".
+    doc = "<html><body>0<A><H2>ЧИТАЙТЕ ТАКОЖ</H1><A>0</body></html>"
+    res = split_page(doc)
+    assert res.lead == ["0", "0"]
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=300))
 def test_property_arbitrary_text_never_raises(text: str) -> None:
