@@ -13,6 +13,11 @@ Label reference line::
 ``labels`` is one character per paragraph (T headline, L lead/body, S teaser of another story,
 B boilerplate; ``../shared/eval-dev/LABELING.md``). ``tags`` may be absent (entity tags were not
 labelled for that excerpt).
+
+Some files are **checks**, not data (``CHECK_BATCHES``): blind relabellings of excerpts that are
+already labelled elsewhere (``batch-d``: dev records; ``batch-e``: a sample of batch-a/b). They
+exist to measure how far two labellers agree (``bench/label_agreement.py``); reading them as
+records would put the same excerpt twice into fitting and scoring, so the loaders skip them.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from bench.corpus import ROOT, SharedMissing, shared_dir
 from streams.text.tag import THEME_TAGS
 
 LABELS_DIR = ROOT / "bench" / "labels"
+CHECK_BATCHES = frozenset({"batch-d", "batch-e"})
+"""Label files (by stem) that re-label excerpts labelled elsewhere: agreement checks only."""
 THEMES = THEME_TAGS
 """The theme labels, as the taxonomy (``streams/text/taxonomy.yaml``) defines them."""
 
@@ -58,11 +65,16 @@ def dev_records() -> list[dict[str, Any]]:
     return [{**r, "site": site(r["url"]), "origin": "dev"} for r in rows]
 
 
-def label_refs(labels_dir: Path = LABELS_DIR) -> list[dict[str, Any]]:
-    """Every label reference line of ``bench/labels/*.jsonl`` (sorted by file, then line)."""
+def label_refs(labels_dir: Path = LABELS_DIR, *, checks: bool = False) -> list[dict[str, Any]]:
+    """The label reference lines of ``bench/labels/*.jsonl`` (sorted by file, then line).
+
+    The data files by default; ``checks=True`` gives the lines of the check files
+    (``CHECK_BATCHES``) instead.
+    """
     out: list[dict[str, Any]] = []
     for path in sorted(labels_dir.glob("*.jsonl")):
-        out.extend(_read_jsonl(path))
+        if (path.stem in CHECK_BATCHES) == checks:
+            out.extend(_read_jsonl(path))
     return out
 
 
