@@ -7,8 +7,8 @@ repeated; about a fifth have no teaser block, a few are digests of teasers only;
 are rendered as HTML. The shapes below were measured on ``split.jsonl`` (106 items):
 
 * teasers: a whole lead paragraph (mostly the first, sometimes the second or third) or its first
-  sentence(s); headlines now and then (5 %); never shorter than 8 words and 50 characters; 36 of the 88 blocks repeat their first 2-5 teasers at the
-  end;
+  sentence(s); headlines now and then (5 %); never shorter than 8 words and 50 characters;
+  36 of the 88 blocks repeat their first 2-5 teasers at the end;
 * text items separate paragraphs by a blank line (half), a single newline (the other half) or a
   blank line after the headline and single newlines below it;
 * HTML items are an ``<article>`` of ``<h1>`` (headline), ``<p>`` (body), ``<figcaption>`` or

@@ -187,6 +187,16 @@ def test_single_and_double_newline_paragraphs(
         "Фото: пресслужба водоканалу",
         "12:40, 14 лютого 2026",
         "Автор: Ольга Мельник",
+        # bare field labels, update notices and site notices
+        "Автор:",
+        "- Дата:",
+        "Доповнено.",
+        "Новина оновлюється…",
+        "Щоб повідомити про помилку, виділіть її та натисніть Ctrl + Enter.",
+        "Сайт використовує файли cookie для зручності читачів.",
+        "Ваша e-mail адреса не оприлюднюватиметься.",
+        "Your browser does not support the audio element.",
+        "Цей запис опубліковано більш як рік тому",
     ],
 )
 def test_furniture_in_the_story_is_boilerplate(line: str) -> None:

@@ -101,9 +101,26 @@ _BOILER_L = re.compile(
     r"|дата\s+(?:публікації|публикации|оновлення|обновления)(?:\s*:.*)?"
     r"|(?:опубліковано|опубликовано|published|posted|оновлено|обновлено|updated)(?:\s*[:|]?\s*\d.*)?"
     r"|back\s+to\s+top(?:\s+button)?|scroll\s+to\s+top|наверх|вгору|нагору|догори"
+    # bare field labels whose value is on the next line ("Автор:", "- Дата:", "Коротко:")
+    r"|автор(?:ка|и)?|author|дата|date|коротко|briefly|теги|tags|мітки|метки"
+    # "story being updated" notices
+    r"|(?:доповнено|дополнено)(?:\s+(?:новими\s+матеріалами|новыми\s+материалами))?"
+    r"|(?:(?:новина|новость|матеріал|материал)\s+)?(?:оновлюється|обновляется|доповнюється|дополняется)"
+    r"|(?:this\s+)?(?:story|article)\s+(?:is\s+being|will\s+be)\s+updated"
     r"|(?:повернутися|повернутись)\s+(?:вгору|нагору|догори)|вернуться\s+(?:наверх|вверх)"
     r")\W*$"
 )
+# Site notices that are never part of a story (lower-cased text): the "select a typo and press
+# Ctrl + Enter" hint, cookie and browser notices, comment-form and copy-protection notes, "this
+# post was published over a year ago".
+_NOTICE = re.compile(
+    r"ctrl\s*\+\s*enter|cookie|(?:e-?mail|електронн\w+)\s+адрес\w*\s+не\s+(?:буде\s+)?оприлюдн"
+    r"|адрес\s+(?:e-?mail|электронной\s+почты)\s+не\s+будет\s+опубликован"
+    r"|email\s+address\s+will\s+not\s+be\s+published|cannot\s+copy\s+(?:the\s+)?content"
+    r"|браузер\s+не\s+(?:поддерживает|підтримує)|browser\s+does\s+not\s+support"
+    r"|опубліковано\s+більш\s+як\s+рік\s+тому|опубликован\w*\s+более\s+года\s+назад"
+)
+_NOTICE_WORDS = ("ctrl", "cookie", "адрес", "address", "copy", "браузер", "browser", "рік", "года")
 # "Автор: Ольга Мельник", "By John Smith", "Текст: ..." (lower-cased text).
 _BYLINE = re.compile(
     r"^\W*(?:автор(?:ка|и)?|author|by|текст|редактор(?:ка)?|editor|written\s+by|підготував"
@@ -290,6 +307,7 @@ _HAS_CREDIT_ANY = _any_of(_CREDIT_ANY_WORDS)
 _HAS_SOCIAL = _any_of(_SOCIAL_WORDS)
 _HAS_SUBSCRIBE = _any_of(_SUBSCRIBE_WORDS)
 _HAS_APPEAL = _any_of(_APPEAL_WORDS)
+_HAS_NOTICE = _any_of(_NOTICE_WORDS)
 
 
 class _Feat:
@@ -444,6 +462,8 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
     if n_words <= 8 and _subscribe(low):
         return True
     if _appeal(low):
+        return True
+    if _HAS_NOTICE(low) and _NOTICE.search(low):
         return True
     if (
         n_words <= 14
