@@ -197,6 +197,7 @@ def test_single_and_double_newline_paragraphs(
         "Ваша e-mail адреса не оприлюднюватиметься.",
         "Your browser does not support the audio element.",
         "Цей запис опубліковано більш як рік тому",
+        "Завантаження новини...",
     ],
 )
 def test_furniture_in_the_story_is_boilerplate(line: str) -> None:
