@@ -294,3 +294,18 @@ def test_every_story_and_teaser_paragraph_is_in_the_output() -> None:
         assert p in out
     assert res.lead == STORY_RU
     assert _t(res) == [*TEASERS_RU, *TEASERS_RU[:2]]
+
+
+@pytest.mark.parametrize(
+    ("story", "teasers"),
+    [(STORY_UK, TEASERS_UK), (STORY_RU, TEASERS_RU), (STORY_EN, TEASERS_EN)],
+)
+def test_story_paragraph_doubled_back_to_back_stays_in_the_lead(
+    story: list[str], teasers: list[str]
+) -> None:
+    """A page that prints a story paragraph twice in a row: both copies are story, not a
+    repeated teaser (a teaser block's repeats never follow themselves)."""
+    doubled = [story[0], story[1], story[1], *story[2:]]
+    res = split_text("\n\n".join([*doubled, *teasers]))
+    assert res.lead.count(story[1]) == 2
+    assert story[1] not in _t(res)

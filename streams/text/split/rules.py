@@ -779,6 +779,14 @@ def prepare(
     keys = [f.low for f in feats]  # repetition key: case-insensitive
     seen: dict[str, int] = Counter(keys)
     seen.pop("", None)
+    # A paragraph repeated back to back ("A A") is the page doubling a line of the story: a
+    # teaser block's repeats come after the other teasers of the block, never right after
+    # themselves. Such copies are left to the cut search like any paragraph.
+    back_to_back = set()
+    for k in {k for k, c in seen.items() if c > 1}:
+        at = [i for i, x in enumerate(keys) if x == k]
+        if at[-1] - at[0] + 1 == len(at):
+            back_to_back.add(k)
     title_key = ""
 
     for pos, text in enumerate(texts):
@@ -840,7 +848,7 @@ def prepare(
             if blk.link_text and len(blk.link_text) < len(text) and f.marker_prefix_end() >= 0:
                 u.text = blk.link_text
             continue
-        if seen.get(keys[pos], 0) > 1:
+        if seen.get(keys[pos], 0) > 1 and keys[pos] not in back_to_back:
             u.role, u.fixed = _TEASER, "repeat"
             u.hard = True
             continue
