@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from streams.text.split import SplitResult, split_html, split_text
+from streams.text.split.rules import _feat
 
 # Known gaps of the current model (issue 8 is not closed by it: leave-sites-out lead F1 0.934,
 # teaser F1 0.967): a short story followed by unrelated ledes sometimes takes the first lede in,
@@ -309,3 +310,26 @@ def test_story_paragraph_doubled_back_to_back_stays_in_the_lead(
     res = split_text("\n\n".join([*doubled, *teasers]))
     assert res.lead.count(story[1]) == 2
     assert story[1] not in _t(res)
+
+
+@pytest.mark.parametrize(
+    "marker", ["В ТЕМУ: ", "КСТАТИ: ", "НОВИНИ ДНЯ: ", "Читайте по темі: ", "До речі: "]
+)
+def test_colon_marker_line_is_a_teaser(marker: str) -> None:
+    """ "В тему:", "Кстати:", "Новини дня:" lines introduce another story, like "Читайте
+    також:"; the story around them stays whole."""
+    line = marker + TEASERS_UK[3]
+    assert _feat(line).marker_prefix_end() == len(marker)
+    res = split_text("\n\n".join([*STORY_UK[:2], line, *STORY_UK[2:], *TEASERS_EN]))
+    assert line in _t(res)
+    assert res.lead[:2] == STORY_UK[:2]
+    assert not set(TEASERS_EN) & set(res.lead)
+
+
+@pytest.mark.parametrize("opening", ["Кстати, ", "До речі, "])
+def test_by_the_way_in_prose_is_not_a_marker(opening: str) -> None:
+    para = opening + "роботи на магістралі тривали всю ніч, розповіли у водоканалі."
+    assert _feat(para).marker_prefix_end() == -1
+    assert _feat(opening.rstrip(", ") + " роботи тривали всю ніч.").marker_prefix_end() == -1
+    res = split_text("\n\n".join([STORY_UK[0], para, *STORY_UK[1:], *TEASERS_UK]))
+    assert para in res.lead

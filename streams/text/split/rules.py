@@ -67,6 +67,10 @@ _MARKER = (
     r"|схожі\s+новини|похожие\s+новости|останні\s+новини|последние\s+новости|популярне|популярное"
     r"|read\s+(?:more|also|next)|see\s+also|also\s+read|related(?:\s+(?:news|stories|articles))?"
     r"|more\s+(?:news|stories)|you\s+may\s+also\s+like|recommended|trending"
+    r"|(?:читайте|дивіться|смотрите)\s+(?:по\s+темі|по\s+теме|за\s+темою)"
+    # "В ТЕМУ: ...", "КСТАТИ: ...", "НОВИНИ ДНЯ: ...": markers only with their colon (in prose
+    # "кстати" and "до речі" open ordinary sentences)
+    r"|(?:в\s+тему|кстати|до\s+речі|(?:новини|новости)\s+дня)(?=\s*:)"
 )
 _MARKER_ONLY = re.compile(rf"^\W*(?:{_MARKER})\W*$", _I)
 _MARKER_PREFIX = re.compile(rf"^\W*(?:{_MARKER})\s*(?::|[-–—»>|]|\.{{3}}|…)?\s+(?=\S)", _I)
