@@ -229,3 +229,83 @@ def test_crf_gradient_matches_finite_differences() -> None:
     eps = 1e-6
     num = np.array([(fun(th + eps * np.eye(size)[i])[0] - loss) / eps for i in range(size)])
     assert np.max(np.abs(num - grad)) < 1e-4
+
+
+def _fixed_units(lines: list[str], roles: str) -> list[rules._Unit]:
+    """Units of ``lines`` as the rules prepare them, with the chain's roles set by hand for
+    the units no rule fixed (``roles``: one letter per line; ignored for fixed units)."""
+    units, _, _ = rules.prepare(lines, None)
+    for u, r in zip(units, roles, strict=True):
+        if not u.fixed:
+            u.role = r
+    return units
+
+
+def _with_fixed(weights: dict[str, list[float]], bias: list[float]) -> LinearScorer:
+    model = json.loads(
+        resources.files("streams.text.split").joinpath("model.json").read_text(encoding="utf-8")
+    )
+    model["fixed"] = {"weights": weights, "bias": bias}
+    return LinearScorer(model)
+
+
+def test_fixed_furniture_gets_its_own_role_from_the_decoded_roles_around_it() -> None:
+    """A rules-fixed one-word line ("Деталі") takes the role its own scores give: here L
+    between two lead paragraphs, B after the story's end, where the same text stands."""
+    lines = [
+        "Перший абзац новини про ремонт мосту в Одесі. Роботи тривають.",
+        "Деталі",
+        "Другий абзац про ремонт мосту, який закриють на місяць.",
+        "Деталі",
+        "У Львові відкрили нову бібліотеку.",
+    ]
+    units = _fixed_units(lines, "L?L?S")
+    assert [u.fixed for u in units] == ["", "boiler", "", "boiler", ""]
+    sc = _with_fixed({"x:nb=LL": [0.0, 5.0, 0.0, 0.0]}, [0.0, 0.0, 0.0, 1.0])
+    sc.assign_fixed(units, None, None)
+    assert "".join(u.role for u in units) == "LLLBS"
+    assert not units[1].minor  # decided by the model: rules._finish leaves it alone
+
+
+def test_fixed_furniture_is_a_title_only_before_the_story_and_without_one() -> None:
+    lines = ["Деталі", "Перший абзац новини про ремонт мосту в Одесі. Роботи тривають."]
+    sc = _with_fixed({"x:open": [5.0, 0.0, 0.0, 0.0]}, [0.0, 0.0, 0.0, 1.0])
+    units = _fixed_units(lines, "?L")
+    sc.assign_fixed(units, None, None)
+    assert [u.role for u in units] == ["T", "L"]
+    units = _fixed_units(lines, "?L")
+    sc.assign_fixed(units, None, "Заголовок")  # the page has a title: the next best role
+    assert [u.role for u in units] == ["B", "L"]
+    # After the story opened, a title is refused whatever the scores say.
+    sc = _with_fixed({"x:tag=plain": [9.0, 0.0, 0.0, 0.0]}, [0.0, 0.0, 0.0, 1.0])
+    units = _fixed_units(list(reversed(lines)), "L?")
+    sc.assign_fixed(units, None, None)
+    assert [u.role for u in units] == ["L", "B"]
+
+
+def test_fixed_furniture_stays_out_of_the_chain() -> None:
+    """The decode over the other units is the same with or without the furniture's role
+    model: the fixed units are transparent to the role transitions."""
+    sc = _with_fixed({"x:nb=LL": [0.0, 5.0, 0.0, 0.0], "x:nb=LS": [0.0, 0.0, 5.0, 0.0]}, [0.0] * 4)
+    doc = [
+        "Перший абзац новини про ремонт мосту в Одесі. Роботи тривають.",
+        "Деталі",
+        "Другий абзац про ремонт мосту, який закриють на місяць.",
+        "Фото: пресслужба",
+        "У Львові відкрили нову бібліотеку.",
+        "Кабмін змінив порядок виплат.",
+    ]
+    full, title, stems = rules.prepare(doc, None)
+    rules._assign(full, stems, stop_at_hard=False)
+    chain, _, stems2 = rules.prepare(doc, None)
+    rules._assign(chain, stems2, stop_at_hard=False)
+    sc.assign(full, None, title)
+    sc.assign_chain(chain, None, title)
+    assert [u.fixed for u in full][1:4] == ["boiler", "", "boiler"]
+    for a, b in zip(full, chain, strict=True):
+        if a.fixed != "boiler":
+            assert a.role == b.role
+        else:
+            assert b.role == "B"
+    assert full[1].role == "L"  # "Деталі" between two lead paragraphs: scored
+    assert full[3].role == "B"  # "Фото: пресслужба": a credit stays boilerplate, unscored

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import islice
 from math import fsum
 
@@ -379,3 +380,112 @@ def context_features(
             prev_nb = i
         out.append((v, cats))
     return out
+
+
+# --- rules-fixed furniture scored for its own role, after the decode ---
+# The furniture rules (fixed reason "boiler") also catch subheadings inside a story, a story's
+# last paragraph cut mid-word, "... у Telegram" source lines, headlines of one or two words. Such
+# a unit stays out of the role chain (the decode goes over the other units as it would without
+# it), and is then given its own role from these features: its text, and the roles the decode
+# gave around it.
+SCORED_FIXED = frozenset({"boiler"})
+
+
+def _sure_furniture(f: R._Feat, blk: Block | None) -> bool:
+    """Furniture patterns that stay boilerplate wherever they stand: a caption, a credit, a
+    date line, an appeal or "subscribe" line, a byline or a bare name, a site name, a run of
+    tag words. The rest of the rules' furniture (a short line, a separator, a social-network
+    mention) is often a subheading, a headline, a story's own source line or its last
+    paragraph cut mid-word."""
+    return (blk is not None and blk.tag == "figcaption") or _sure_text(f.text)
+
+
+@lru_cache(maxsize=4096)  # furniture lines repeat from page to page
+def _sure_text(text: str) -> bool:
+    f = R._feat(text)
+    low, fold = f.low, f.fold
+    if R._BOILER_L.match(fold) or R._DATEISH_L.match(fold) or R._appeal(low):
+        return True
+    n_words = text.count(" ") + 1
+    return (
+        R._PERSON.match(text) is not None
+        or R._tag_run(text, n_words)
+        or (n_words <= 16 and R._credit(low))
+        or (n_words <= 8 and (R._subscribe(low) or R._BYLINE.match(low) is not None))
+        or (n_words <= 4 and R._SITE_NAME.match(low) is not None)
+    )
+
+
+def scored_fixed(u: R._Unit, blk: Block | None) -> bool:
+    """A rules-fixed unit whose role the furniture role model decides (``SCORED_FIXED``,
+    unless a sure furniture pattern fixed it)."""
+    return u.fixed in SCORED_FIXED and not _sure_furniture(u.f, blk)
+
+
+def _near(roles: Sequence[str], i: int, step: int) -> int:
+    """Index of the nearest unit from ``i`` in direction ``step`` whose role is not B (-1)."""
+    j = i + step
+    n = len(roles)
+    while 0 <= j < n:
+        if roles[j] != "B":
+            return j
+        j += step
+    return -1
+
+
+def _shared(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
+    if not a or not b or a.keys().isdisjoint(b):
+        return 0.0
+    return fsum(map(a.__getitem__, a.keys() & b.keys()))
+
+
+def fixed_features(
+    units: Sequence[R._Unit],
+    roles: Sequence[str],
+    i: int,
+    blocks: Sequence[Block] | None,
+    title: str | None,
+) -> Feats:
+    """Features of the rules-fixed unit ``i`` (``SCORED_FIXED``) given the roles ``roles`` of
+    all units after the decode (fixed furniture still B): where it sits among the decoded
+    roles, its shape and text, its overlap with the paragraphs around it."""
+    u = units[i]
+    f = u.f.analysed()
+    n = len(units)
+    jp, jn = _near(roles, i, -1), _near(roles, i, 1)
+    p = roles[jp] if jp >= 0 else "^"
+    q = roles[jn] if jn >= 0 else "$"
+    pi = roles[i - 1] if i else "^"
+    ni = roles[i + 1] if i + 1 < n else "$"
+    fs: Feats = [
+        ("x:nb=" + p + q, 1.0),
+        ("x:adj=" + pi + ni, 1.0),
+        ("x:prev=" + p, 1.0),
+        ("x:next=" + q, 1.0),
+    ]
+    if jp < 0 and title is None and "T" not in roles:
+        fs.append(("x:open", 1.0))
+    if i == n - 1:
+        fs.append(("x:last", 1.0))
+    if u.minor:
+        fs.append(("x:minor", 1.0))
+    blk = blocks[i] if blocks is not None else None
+    if _sure_furniture(f, blk):
+        fs.append(("x:sure", 1.0))  # never scored at run time; fitted on, as what B looks like
+    text = f.text
+    if text[-1:].isalpha():
+        fs.append(("x:open_end", 1.0))
+        if jn < 0 or q == "S":
+            fs.append(("x:open_end_tail", 1.0))
+    tag = blk.tag if blk is not None else "plain"
+    fs.append(("x:tag=" + tag, 1.0))
+    stems = f.stems
+    for name, j in (("x:sh_prev", jp), ("x:sh_next", jn)):
+        if j >= 0:
+            sh = _shared(stems, units[j].f.analysed().stems)
+            if sh == 0.0:
+                fs.append((name + "0", 1.0))
+            else:
+                fs.append((name, (sh if sh < 4.0 else 4.0) / 4.0))
+    fs.extend(text_feats(f))
+    return fs
