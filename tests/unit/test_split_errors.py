@@ -16,7 +16,6 @@ from streams.text.split.rules import _feat
 # teaser F1 0.967): a short story followed by unrelated ledes sometimes takes the first lede in,
 # or is cut after its first paragraph. strict: the test fails once the gap is closed, so the
 # mark has to go.
-GAP = pytest.mark.xfail(strict=True, reason="known gap: lead/teaser boundary after a short story")
 
 
 def _t(res: SplitResult) -> list[str]:
@@ -71,11 +70,10 @@ TEASERS_EN = [
 @pytest.mark.parametrize(
     ("story", "context", "teasers"),
     [
-        pytest.param(
+        (
             STORY_UK,
             "Раніше в Житомирі вже тричі за зиму виникали пориви на магістральних трубах.",
             TEASERS_UK,
-            marks=GAP,
         ),
         (
             STORY_RU,
@@ -102,9 +100,7 @@ def test_context_paragraph_stays_in_the_lead(
 @pytest.mark.parametrize(
     ("story", "short", "teasers"),
     [
-        # The uk story alone is already split wrong (the known gap:
-        # test_single_and_double_newline_paragraphs), so the exact split cannot hold there.
-        pytest.param(STORY_UK, "Роботи фінансує міська рада.", TEASERS_UK, marks=GAP),
+        (STORY_UK, "Роботи фінансує міська рада.", TEASERS_UK),
         (STORY_RU, "Работы оплатит городской бюджет.", TEASERS_RU),
         (STORY_EN, "The city paid for the works.", TEASERS_EN),
     ],
@@ -119,7 +115,7 @@ def test_short_last_paragraph_stays_in_the_lead(
 
 def test_short_last_paragraph_changes_nothing_but_itself() -> None:
     """The uk story with and without its short last paragraph: only that paragraph moves (into
-    the lead), whatever the known gap does to the rest."""
+    the lead) and nothing else moves."""
     short = "Роботи фінансує міська рада."
     base = split_text("\n".join([*STORY_UK, *TEASERS_UK]))
     res = split_text("\n".join([*STORY_UK, short, *TEASERS_UK]))
@@ -161,7 +157,7 @@ def test_teasers_on_the_same_broad_subject_are_teasers() -> None:
 @pytest.mark.parametrize(
     ("story", "teasers"),
     [
-        pytest.param(STORY_UK, TEASERS_UK, marks=GAP),
+        (STORY_UK, TEASERS_UK),
         (STORY_RU, TEASERS_RU),
         (STORY_EN, TEASERS_EN),
     ],
@@ -203,8 +199,7 @@ def test_single_and_double_newline_paragraphs(
 )
 def test_furniture_in_the_story_is_boilerplate(line: str) -> None:
     """The furniture line is boilerplate and changes nothing else: the split is the one of the
-    same text without it (that split's own known gap - the uk fixture's first teaser taken
-    into the lead - is test_single_and_double_newline_paragraphs')."""
+    same text without it."""
     doc = [STORY_UK[0], line, *STORY_UK[1:], *TEASERS_UK]
     res = split_text("\n".join(doc))
     base = split_text("\n".join([*STORY_UK, *TEASERS_UK]))
@@ -232,8 +227,7 @@ def test_section_name_first_line_is_not_the_title(section: str) -> None:
     paragraph: both score as lead)."""
     head = "У Житомирі ремонтують водогін після морозів"
     res = split_text("\n".join([section, head, *STORY_UK, *TEASERS_UK]))
-    # Without the section line (whose split has the uk fixture's known gap, see
-    # test_single_and_double_newline_paragraphs): the section line changes nothing else.
+    # Without the section line: the section line changes nothing else.
     base = split_text("\n".join([head, *STORY_UK, *TEASERS_UK]))
     assert res.title != section
     assert section in res.boilerplate
