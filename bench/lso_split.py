@@ -7,7 +7,7 @@ teasers are drawn from held-out records only: nothing of a scored site - its sto
 furniture, its ledes as teasers - is seen in fitting. Counts are summed over folds, then turned
 into P/R/F1 (lead, teasers, boilerplate) and title accuracy with ``bench.eval_split``'s scoring.
 
-    python -m bench.lso_split [--folds 5] [--json PATH] [--fixed]
+    python -m bench.lso_split [--folds 5] [--json PATH]
 """
 
 from __future__ import annotations
@@ -111,13 +111,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--hand-only", action="store_true")
     ap.add_argument("--kind", help="model kind to fit (bench.train_split.KINDS; default its own)")
     ap.add_argument("--C", type=float, help="regularisation C (default bench.train_split's)")
-    ap.add_argument(
-        "--fixed",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="score the rules-fixed furniture units with their own role model"
-        " (default: bench.train_split.FIXED)",
-    )
     args = ap.parse_args(argv)
     records = all_records()
     fit_args: dict[str, Any] = {}
@@ -125,8 +118,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         fit_args["kind"] = args.kind
     if args.C is not None:
         fit_args["c"] = args.C
-    if args.fixed is not None:
-        fit_args["fixed"] = args.fixed
     res = lso(records, folds=args.folds, train=not args.hand_only, fit_args=fit_args)
     print(
         f"leave-sites-out, {res['folds']} folds: {res['records']} labelled records,"

@@ -6,7 +6,7 @@ alignment ``bench.train_split.unit_labels`` uses) is listed with its item's gold
 role strings, so the structural situation of each error shows. A confusion matrix (gold ->
 predicted) per fold and overall closes the output.
 
-    python -m bench.split_errors [--folds 5] [--texts] [--fold N] [--fixed]
+    python -m bench.split_errors [--folds 5] [--texts] [--fold N]
 """
 
 from __future__ import annotations
@@ -27,12 +27,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--fold", type=int, default=-1, help="only this fold")
     ap.add_argument("--texts", action="store_true", help="print paragraph texts (terminal only)")
-    ap.add_argument(
-        "--fixed",
-        action=argparse.BooleanOptionalAction,
-        default=train_split.FIXED,
-        help="score the rules-fixed furniture units with their own role model",
-    )
     args = ap.parse_args(argv)
     records = all_records()
     total: Counter[tuple[str, str]] = Counter()
@@ -41,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.fold >= 0 and fi != args.fold:
             continue
         held = [records[i] for i in held_idx]
-        sc = train_split.scorer(train_split.fit([records[i] for i in fit_idx], fixed=args.fixed))
+        sc = train_split.scorer(train_split.fit([records[i] for i in fit_idx]))
         conf: Counter[tuple[str, str]] = Counter()
         for row in build_items(held, held, seed=EVAL_SEED):
             units, blocks, title = train_split.item_units(row)

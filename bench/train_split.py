@@ -27,13 +27,7 @@ from bench.labelled import all_records
 from bench.split_items import build_items
 from streams.text.html import html_blocks
 from streams.text.split import rules
-from streams.text.split.features import (
-    KEEP_FIXED,
-    ROLES,
-    SCORED_FIXED,
-    fixed_features,
-    unit_features,
-)
+from streams.text.split.features import KEEP_FIXED, ROLES, unit_features
 from streams.text.split.model import LinearScorer
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "streams" / "text" / "split" / "model.json"
@@ -45,13 +39,6 @@ TRANS_WEIGHT = 1.0
 MIN_COUNT = 8
 KINDS = ("crf", "logreg")
 KIND = "crf"
-# The role model of the rules-fixed furniture units (``model.json``'s "fixed" part, fitted after
-# the chain model on the roles it decodes around them; ``--fixed``): off by default, as its
-# leave-sites-out gain (lead F1 +0.0024) is under the +0.003 a change must show (README).
-# Regularisation, and the fewest sites a feature must occur on.
-FIXED = False
-FIXED_C = 1.0
-FIXED_MIN_SITES = 10
 
 
 def _words(text: str) -> frozenset[str]:
@@ -152,17 +139,12 @@ def fit(
     c: float | None = None,
     trans_weight: float = TRANS_WEIGHT,
     kind: str = KIND,
-    fixed: bool = FIXED,
-    fixed_c: float = FIXED_C,
-    fixed_ctx: str = "decoded",
-    fixed_min_sites: int = FIXED_MIN_SITES,
 ) -> dict[str, Any]:
     """Train on items built from ``records`` (teasers drawn from the same records only).
 
     ``kind``: "crf" (unit weights and transitions fitted together, ``bench.crf_split``) or
     "logreg" (a per-unit logistic regression, transitions counted apart, scaled by
-    ``trans_weight``); ``c`` defaults to the kind's own (``C``). ``fixed``: also fit the role
-    model of the rules-fixed furniture units (``fit_fixed``)."""
+    ``trans_weight``); ``c`` defaults to the kind's own (``C``)."""
     from sklearn.feature_extraction import DictVectorizer
 
     if kind not in KINDS:
@@ -186,91 +168,8 @@ def fit(
         "C": cc,
     }
     if kind == "crf":
-        model = _fit_crf(x, vec, ys, seqs, cc, meta)
-    else:
-        model = _fit_logreg(x, vec, ys, seqs, cc, trans_weight, meta)
-    if fixed:
-        model["fixed"] = fit_fixed(
-            rows, LinearScorer(model), c=fixed_c, ctx=fixed_ctx, min_sites=fixed_min_sites
-        )
-    return model
-
-
-def fixed_dataset(
-    rows: Sequence[dict[str, Any]], sc: LinearScorer, *, ctx: str = "decoded"
-) -> tuple[list[dict[str, float]], list[str], list[str]]:
-    """Features, gold roles and sites of the rules-fixed furniture units (``SCORED_FIXED``),
-    with the roles around them as ``sc``'s chain decodes them (``ctx="decoded"``, as at run
-    time) or as the gold has them (``"gold"``)."""
-    xs: list[dict[str, float]] = []
-    ys: list[str] = []
-    sites: list[str] = []
-    for row in rows:
-        units, blocks, title = item_units(row)
-        idx = [i for i, u in enumerate(units) if u.fixed in SCORED_FIXED]
-        if not idx:
-            continue
-        labels = unit_labels([u.text for u in units], row["gold"])
-        if ctx == "gold":
-            roles = [
-                "B" if u.fixed in SCORED_FIXED else lab
-                for u, lab in zip(units, labels, strict=True)
-            ]
-        else:
-            sc.assign_chain(units, blocks, title)
-            roles = [u.role for u in units]
-        for i in idx:
-            d: dict[str, float] = {}
-            for k, v in fixed_features(units, roles, i, blocks, title):
-                d[k] = d.get(k, 0.0) + v
-            xs.append(d)
-            ys.append(labels[i])
-            sites.append(row["site"])
-    return xs, ys, sites
-
-
-def fit_fixed(
-    rows: Sequence[dict[str, Any]],
-    sc: LinearScorer,
-    *,
-    c: float = FIXED_C,
-    ctx: str = "decoded",
-    min_sites: int = FIXED_MIN_SITES,
-) -> dict[str, Any]:
-    """A multinomial logistic regression of the fixed furniture units' gold roles (the
-    ``"fixed"`` part of ``model.json``; ``LinearScorer.assign_fixed``). Features seen on fewer
-    than ``min_sites`` sites are dropped: furniture words are a site's own."""
-    import numpy as np
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    xs, ys, sites = fixed_dataset(rows, sc, ctx=ctx)
-    on: dict[str, set[str]] = {}
-    for d, st in zip(xs, sites, strict=True):
-        for k in d:
-            on.setdefault(k, set()).add(st)
-    xs = [{k: v for k, v in d.items() if len(on[k]) >= min_sites} for d in xs]
-    vec = DictVectorizer(sparse=True, sort=True)
-    x = vec.fit_transform(xs)
-    clf = LogisticRegression(C=c, max_iter=3000, random_state=0)
-    clf.fit(x, ys)
-    classes = list(clf.classes_)
-    order = [classes.index(r) if r in classes else None for r in ROLES]
-    if len(classes) == 2:  # a binary fit has one row: the second class's log-odds
-        clf.coef_ = np.vstack([np.zeros_like(clf.coef_), clf.coef_])
-        clf.intercept_ = np.concatenate([[0.0], clf.intercept_])
-    weights: dict[str, list[float]] = {}
-    for j, name in enumerate(vec.get_feature_names_out()):
-        ws = [round(float(clf.coef_[o, j]), 5) if o is not None else 0.0 for o in order]
-        if any(abs(w) >= 1e-5 for w in ws):
-            weights[str(name)] = ws
-    bias = [round(float(clf.intercept_[o]), 5) if o is not None else -30.0 for o in order]
-    return {
-        "kind": "multinomial-logreg",
-        "bias": bias,
-        "weights": dict(sorted(weights.items())),
-        "meta": {"units": len(ys), "C": c, "ctx": ctx, "min_sites": min_sites},
-    }
+        return _fit_crf(x, vec, ys, seqs, cc, meta)
+    return _fit_logreg(x, vec, ys, seqs, cc, trans_weight, meta)
 
 
 def _fit_logreg(
@@ -357,22 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--variants", type=int, default=VARIANTS)
     ap.add_argument("--kind", choices=KINDS, default=KIND)
     ap.add_argument("--C", type=float, help="regularisation (default: the kind's own)")
-    ap.add_argument(
-        "--fixed",
-        action=argparse.BooleanOptionalAction,
-        default=FIXED,
-        help="also fit the role model of the rules-fixed furniture units",
-    )
     args = ap.parse_args(argv)
     records = all_records()
-    model = fit(
-        records,
-        seed=args.seed,
-        variants=args.variants,
-        c=args.C,
-        kind=args.kind,
-        fixed=args.fixed,
-    )
+    model = fit(records, seed=args.seed, variants=args.variants, c=args.C, kind=args.kind)
     args.out.write_text(json.dumps(model, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
     m = model["meta"]
     print(

@@ -27,17 +27,7 @@ from typing import Any, Protocol
 from streams.text.html import Block
 
 from . import rules as R
-from .features import (
-    DENSE,
-    ROLES,
-    SCORED_FIXED,
-    CatKey,
-    cat_names,
-    context_features,
-    fixed_features,
-    scored_fixed,
-    text_feats,
-)
+from .features import DENSE, ROLES, CatKey, cat_names, context_features, text_feats
 
 __all__ = ["HandScorer", "LinearScorer", "Scorer", "decode", "default_scorer", "load_model"]
 
@@ -146,14 +136,6 @@ class LinearScorer:
         self.trans: list[list[float]] = [[tw * x for x in row] for row in model["trans"]]
         self.start: list[float] = [tw * x for x in model["start"]]
         self.meta: dict[str, Any] = model.get("meta", {})
-        # The role model of the rules-fixed furniture units (``features.fixed_features``), if
-        # the file has one: weights per role (T, L, S, B) and a bias.
-        fx = model.get("fixed")
-        self.fixed_weights: dict[str, list[float]] | None = None
-        self.fixed_bias: list[float] = [0.0] * 4
-        if fx is not None:
-            self.fixed_weights = {k: [float(x) for x in v] for k, v in fx["weights"].items()}
-            self.fixed_bias = [float(x) for x in fx["bias"]]
 
     def _cat_weights(self, key: CatKey) -> tuple[float, float, float]:
         a0 = a1 = a2 = 0.0
@@ -223,14 +205,6 @@ class LinearScorer:
     def assign(
         self, units: list[R._Unit], blocks: Sequence[Block] | None, title: str | None
     ) -> None:
-        self.assign_chain(units, blocks, title)
-        if self.fixed_weights is not None:
-            self.assign_fixed(units, blocks, title)
-
-    def assign_chain(
-        self, units: list[R._Unit], blocks: Sequence[Block] | None, title: str | None
-    ) -> None:
-        """The decoded roles of the units no rule fixed for good (``features.KEEP_FIXED``)."""
         # The decode takes the raw linear scores: every role sequence passes through one role
         # per unit, so the per-unit normaliser of the log-probabilities cannot change the best
         # sequence (it only costs an exp and a log per role).
@@ -241,46 +215,6 @@ class LinearScorer:
         roles = decode([sc for sc in scores if sc is not None], self.trans, self.start)
         for i, r in zip(free, roles, strict=True):
             units[i].role = ROLES[r]
-
-    def assign_fixed(
-        self, units: list[R._Unit], blocks: Sequence[Block] | None, title: str | None
-    ) -> None:
-        """Roles of the rules-fixed furniture units (``features.SCORED_FIXED``) from their own
-        scores, given the decoded roles around them: they stay out of the chain, so a
-        subheading or a cut last paragraph can be the story's without ending a lead run."""
-        if self.fixed_weights is None:
-            return
-        todo = [
-            i
-            for i, u in enumerate(units)
-            if u.fixed in SCORED_FIXED and scored_fixed(u, blocks[i] if blocks else None)
-        ]
-        if not todo:
-            return
-        roles = [u.role for u in units]
-        get = self.fixed_weights.get
-        # A title only where the page has none and nothing but furniture came before it.
-        title_ok = title is None and "T" not in roles
-        opened = next((j for j, r in enumerate(roles) if r != "B"), len(roles))
-        # Features first: ``fixed_features`` reads ``minor``, which is cleared below.
-        feats = [fixed_features(units, roles, i, blocks, title) for i in todo]
-        for i, fs in zip(todo, feats, strict=True):
-            s = self.fixed_bias[:]
-            for name, v in fs:
-                ws = get(name)
-                if ws is not None:
-                    s[0] += ws[0] * v
-                    s[1] += ws[1] * v
-                    s[2] += ws[2] * v
-                    s[3] += ws[3] * v
-            if not title_ok or opened < i:
-                s[0] = _NEG
-            r = max(range(4), key=s.__getitem__)
-            u = units[i]
-            u.role = ROLES[r]
-            u.minor = False  # decided here: not a subheading for ``rules._finish`` to take in
-            if r != 3:
-                title_ok = False
 
 
 def load_model(text: str) -> LinearScorer:
