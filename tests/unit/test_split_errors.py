@@ -327,3 +327,17 @@ def test_by_the_way_in_prose_is_not_a_marker(opening: str) -> None:
     assert _feat(opening.rstrip(", ") + " роботи тривали всю ніч.").marker_prefix_end() == -1
     res = split_text("\n\n".join([STORY_UK[0], para, *STORY_UK[1:], *TEASERS_UK]))
     assert para in res.lead
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Google will stop supporting third-party cookies in Chrome next year.",
+        "Завантаження зерна в портах Одеси відновили після атаки.",
+        "Автор законопроєкту пояснив, навіщо змінювати порядок.",
+    ],
+)
+def test_story_lines_near_the_notice_patterns_are_not_furniture(line: str) -> None:
+    """The furniture patterns above name whole notices, not their words: a story sentence that
+    mentions cookies, loading or an author is story."""
+    assert not _feat(line).is_boiler()

@@ -111,7 +111,7 @@ _BOILER_L = re.compile(
     r"|(?:доповнено|дополнено)(?:\s+(?:новими\s+матеріалами|новыми\s+материалами))?"
     r"|(?:(?:новина|новость|матеріал|материал)\s+)?(?:оновлюється|обновляется|доповнюється|дополняется)"
     r"|(?:this\s+)?(?:story|article)\s+(?:is\s+being|will\s+be)\s+updated"
-    r"|(?:загрузка|завантаження|loading)(?:\s+(?:новости|новини|news|\w+))?"
+    r"|(?:загрузка|завантаження|loading)(?:\s+(?:новости|новини|news))?"
     r"|(?:повернутися|повернутись)\s+(?:вгору|нагору|догори)|вернуться\s+(?:наверх|вверх)"
     r")\W*$"
 )
@@ -119,7 +119,8 @@ _BOILER_L = re.compile(
 # Ctrl + Enter" hint, cookie and browser notices, comment-form and copy-protection notes, "this
 # post was published over a year ago".
 _NOTICE = re.compile(
-    r"ctrl\s*\+\s*enter|cookie|(?:e-?mail|електронн\w+)\s+адрес\w*\s+не\s+(?:буде\s+)?оприлюдн"
+    r"ctrl\s*\+\s*enter|(?:файл\w*|uses?|використову\w*|использу\w*|accept\w*)\W+(?:\w+\W+)?cookie"
+    r"|(?:e-?mail|електронн\w+)\s+адрес\w*\s+не\s+(?:буде\s+)?оприлюдн"
     r"|адрес\s+(?:e-?mail|электронной\s+почты)\s+не\s+будет\s+опубликован"
     r"|email\s+address\s+will\s+not\s+be\s+published|cannot\s+copy\s+(?:the\s+)?content"
     r"|браузер\s+не\s+(?:поддерживает|підтримує)|browser\s+does\s+not\s+support"
@@ -787,11 +788,14 @@ def prepare(
     # A paragraph repeated back to back ("A A") is the page doubling a line of the story: a
     # teaser block's repeats come after the other teasers of the block, never right after
     # themselves. Such copies are left to the cut search like any paragraph.
-    back_to_back = set()
-    for k in {k for k, c in seen.items() if c > 1}:
-        at = [i for i, x in enumerate(keys) if x == k]
-        if at[-1] - at[0] + 1 == len(at):
-            back_to_back.add(k)
+    back_to_back: set[str] = set()
+    if len(seen) < sum(seen.values()):  # some paragraph repeats
+        first: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
+        # Every copy follows the one before iff the last copy sits count - 1 after the first.
+        last = {k: i for i, k in enumerate(keys)}
+        back_to_back = {k for k, c in seen.items() if c > 1 and last[k] - first[k] + 1 == c}
     title_key = ""
 
     for pos, text in enumerate(texts):
