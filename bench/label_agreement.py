@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bench import eval_split
-from bench.corpus import ROOT, SharedMissing, shared_dir, write_results
-from bench.labelled import LABELS_DIR, _read_jsonl, dev_records, label_refs, paragraphs
+from bench.corpus import ROOT, SharedMissing, excerpts, write_results
+from bench.labelled import LABELS_DIR, dev_records, label_refs, paragraphs
 
 KINDS = "TLSB"
 
@@ -136,9 +136,8 @@ def _refs_at(rev: str, into: Path) -> Path:
 
 def comparisons(labels_dir: Path) -> dict[str, list[Pair]]:
     """The pairs of each check: ``batch-e`` vs batch-a/b, ``batch-d`` vs the dev gold."""
-    excerpts = _read_jsonl(shared_dir() / "corpora" / "news-excerpts" / "excerpts.jsonl")
     dev = dev_records()
-    lang = {r["url"]: r.get("lang") or "?" for r in excerpts}
+    lang = {r["url"]: r.get("lang") or "?" for r in excerpts()}
     lang.update({r["url"]: r.get("lang") or "?" for r in dev})
     checks = label_refs(labels_dir, checks=True)
     dev_refs = [{"url": r["url"], "labels": "".join(r["labels"])} for r in dev]
@@ -151,10 +150,7 @@ def comparisons(labels_dir: Path) -> dict[str, list[Pair]]:
 
 
 def _diff(pairs: Sequence[Pair]) -> None:
-    texts = {
-        r["url"]: paragraphs(r["text"])
-        for r in _read_jsonl(shared_dir() / "corpora" / "news-excerpts" / "excerpts.jsonl")
-    }
+    texts = {r["url"]: paragraphs(r["text"]) for r in excerpts()}
     texts.update({r["url"]: r["paras"] for r in dev_records()})
     for p in pairs:
         for i, (a, b) in enumerate(zip(p.ref, p.check, strict=True)):

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bench.corpus import ROOT, SharedMissing, shared_dir
+from bench.corpus import ROOT, SharedMissing, excerpts, shared_dir
 from streams.text.tag import THEME_TAGS
 
 LABELS_DIR = ROOT / "bench" / "labels"
@@ -86,10 +86,7 @@ def own_records(labels_dir: Path = LABELS_DIR) -> list[dict[str, Any]]:
     """
     import sys
 
-    texts = {
-        r["url"]: r
-        for r in _read_jsonl(shared_dir() / "corpora" / "news-excerpts" / "excerpts.jsonl")
-    }
+    texts = {r["url"]: r for r in excerpts()}
     out: list[dict[str, Any]] = []
     for ref in label_refs(labels_dir):
         ex = texts.get(ref["url"])
