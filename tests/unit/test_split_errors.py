@@ -341,3 +341,29 @@ def test_story_lines_near_the_notice_patterns_are_not_furniture(line: str) -> No
     """The furniture patterns above name whole notices, not their words: a story sentence that
     mentions cookies, loading or an author is story."""
     assert not _feat(line).is_boiler()
+
+
+@pytest.mark.parametrize(
+    ("story", "line", "teasers"),
+    [
+        (STORY_UK, "Про це повідомила пресслужба міськради у Telegram.", TEASERS_UK),
+        (STORY_RU, "Об этом сообщает пресс-служба ГСЧС в Facebook.", TEASERS_RU),
+        (STORY_EN, "This was reported by the city council on Telegram.", TEASERS_EN),
+    ],
+)
+def test_attribution_line_naming_a_network_stays_in_the_lead(
+    story: list[str], line: str, teasers: list[str]
+) -> None:
+    """LABELING.md: "Про це повідомляє ..." attribution lines are story, even when they name
+    a network (the share-line patterns had fixed short ones as boilerplate)."""
+    assert not _feat(line).is_boiler()
+    res = split_text("\n\n".join([*story[:2], line, story[2], *teasers]))
+    assert line in res.lead
+    assert _t(res) == teasers
+
+
+@pytest.mark.parametrize(
+    "line", ["Про це та інше читайте у нашому Telegram", "Об этом читайте нас в Telegram"]
+)
+def test_subscribe_line_opening_like_an_attribution_is_still_furniture(line: str) -> None:
+    assert _feat(line).is_boiler()

@@ -137,6 +137,13 @@ _SITE_NAME = re.compile(
     r"^\W*(?:[\w-]+\.)+(?:com|net|org|info|ua|ru|eu|media|news|online|live|today|інфо|уа)\W*$"
     r"|^(?:[\w’'-]+\s){0,3}(?:news|daily|times|post|online|media|info|інфо|today|24|tv|тв)\W*$"
 )
+# A story's attribution line ("Про це повідомила пресслужба ДСНС у Telegram.", "Об этом пишет
+# ... в Facebook"): story text by the labelling rules, even when it names a network or a person
+# (casefolded text). A line that also says "read" or "subscribe" is a share line all the same.
+_ATTRIBUTION = re.compile(
+    r"(?:про\s+це|об\s+этом|у\s+повідомленні|в\s+сообщении|як\s+повідом\w*|как\s+сообщ\w*"
+    r"|this\s+was\s+(?:reported|announced|stated))\s"
+)
 _NO_SENT_PUNCT = re.compile(r"^[^.!?…:;,]*$")
 _SOCIAL = re.compile(
     r"\b(?:telegram|телеграм\w*|viber|facebook|instagram|youtube|twitter|tiktok|whatsapp)\b"
@@ -459,7 +466,7 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
     if _BOILER_L.match(fold) or _DATEISH_L.match(fold):
         return True
     n_words = text.count(" ") + 1
-    if n_words > 30:
+    if n_words > 30 or (_ATTRIBUTION.match(fold) and not _HAS_SUBSCRIBE(low)):
         return False
     # `low`: the patterns below are lower-case (case-folding regexes are slow)
     if n_words <= 16 and _credit(low):
