@@ -367,3 +367,24 @@ def test_attribution_line_naming_a_network_stays_in_the_lead(
 )
 def test_subscribe_line_opening_like_an_attribution_is_still_furniture(line: str) -> None:
     assert _feat(line).is_boiler()
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "Наш сайт використовує файли cookie, щоб покращити роботу сторінок, запам'ятати ваші "
+        "налаштування та показувати вам цікавіші матеріали. Продовжуючи перегляд сторінок, ви "
+        "погоджуєтеся з умовами використання сайту та політикою конфіденційності редакції.",
+        "This website uses cookies to improve your browsing experience, remember your settings "
+        "and show you more relevant stories. By continuing to browse the pages of this site you "
+        "agree to our terms of use and to the privacy policy of the newsroom.",
+    ],
+)
+def test_long_cookie_notice_above_the_story_is_boilerplate(notice: str) -> None:
+    """A cookie notice of a few dozen words is past the short-furniture checks; taken for the
+    story's opening it had pulled the headline and the story after it into the teasers."""
+    assert len(notice) > 160
+    res = split_text("\n\n".join([notice, *STORY_UK, *TEASERS_UK]))
+    assert notice in res.boilerplate
+    assert res.lead == STORY_UK
+    assert _t(res) == TEASERS_UK

@@ -126,6 +126,7 @@ _NOTICE = re.compile(
     r"|браузер\s+не\s+(?:поддерживает|підтримує)|browser\s+does\s+not\s+support"
     r"|опубліковано\s+більш\s+як\s+рік\s+тому|опубликован\w*\s+более\s+года\s+назад"
 )
+_NOTICE_MAX_CHARS = 450
 _NOTICE_WORDS = ("ctrl", "cookie", "адрес", "address", "copy", "браузер", "browser", "рік", "года")
 # "Автор: Ольга Мельник", "By John Smith", "Текст: ..." (lower-cased text).
 _BYLINE = re.compile(
@@ -504,6 +505,16 @@ def _is_boilerplate(f: _Feat, block: Block | None) -> bool:
     return f.is_boiler()
 
 
+def _long_notice(f: _Feat) -> bool:
+    """A site notice longer than the short-furniture checks look at: cookie and comment-form
+    notes run to a few dozen words."""
+    return (
+        len(f.text) <= _NOTICE_MAX_CHARS
+        and _HAS_NOTICE(f.low)
+        and _NOTICE.search(f.low) is not None
+    )
+
+
 def _matches_furniture(f: _Feat, block: Block | None) -> bool:
     """True when a specific furniture rule (not just "short line") claims the text."""
     if block is not None and block.tag == "figcaption":
@@ -842,7 +853,9 @@ def prepare(
             u.role, u.fixed = _TEASER, "prefix"
             force_next_teaser = False
             continue
-        if len(text) <= _SHORT_BOILER and _is_boilerplate(f, blk):
+        if (len(text) <= _SHORT_BOILER and _is_boilerplate(f, blk)) or (
+            len(text) > _SHORT_BOILER and _long_notice(f)
+        ):
             u.role, u.fixed = _BOILER_R, "boiler"
             # A one/two-word line that no specific rule claimed may be a subheading of the story.
             u.minor = (
