@@ -195,6 +195,12 @@ def test_single_and_double_newline_paragraphs(
         "Your browser does not support the audio element.",
         "Цей запис опубліковано більш як рік тому",
         "Завантаження новини...",
+        # image markup, hashtag runs, view counters, "updated with details" heads
+        "![Ремонт водогону на вулиці Київській](https://example.org/img/vodogin-remont.jpg)",
+        '<image>data:image/png;base64,iVBORw0KGgo= alt="Ремонт водогону"',
+        "#Житомир #водоканал #ремонт",
+        "• 1 204 перегляди",
+        "Доповнено додатковими матеріалами",
     ],
 )
 def test_furniture_in_the_story_is_boilerplate(line: str) -> None:
@@ -318,6 +324,16 @@ def test_colon_marker_line_is_a_teaser(marker: str) -> None:
     assert line in _t(res)
     assert res.lead[:2] == STORY_UK[:2]
     assert not set(TEASERS_EN) & set(res.lead)
+
+
+@pytest.mark.parametrize("marker", ["Вам також може сподобатися", "Вам может понравиться:"])
+def test_you_may_also_like_line_announces_teasers(marker: str) -> None:
+    """"Вам також може сподобатися" heads a recommendation block, like "You may also like"."""
+    assert _feat(marker).is_marker()
+    res = split_text("\n\n".join([*STORY_UK, marker, *TEASERS_UK]))
+    assert res.lead == STORY_UK
+    assert _t(res) == TEASERS_UK
+    assert marker in res.boilerplate
 
 
 @pytest.mark.parametrize("opening", ["Кстати, ", "До речі, "])

@@ -67,6 +67,7 @@ _MARKER = (
     r"|схожі\s+новини|похожие\s+новости|останні\s+новини|последние\s+новости|популярне|популярное"
     r"|read\s+(?:more|also|next)|see\s+also|also\s+read|related(?:\s+(?:news|stories|articles))?"
     r"|more\s+(?:news|stories)|you\s+may\s+also\s+like|recommended|trending"
+    r"|вам\s+(?:також\s+)?може\s+сподобатис[яь]|вам\s+(?:также\s+)?может\s+понравиться"
     r"|(?:читайте|дивіться|смотрите)\s+(?:по\s+темі|по\s+теме|за\s+темою)"
     # "В ТЕМУ: ...", "КСТАТИ: ...", "НОВИНИ ДНЯ: ...": markers only with their colon (in prose
     # "кстати" and "до речі" open ordinary sentences)
@@ -108,10 +109,13 @@ _BOILER_L = re.compile(
     # bare field labels whose value is on the next line ("Автор:", "- Дата:", "Коротко:")
     r"|автор(?:ка|и)?|author|дата|date|коротко|briefly|теги|tags|мітки|метки"
     # "story being updated" notices
-    r"|(?:доповнено|дополнено)(?:\s+(?:новими\s+матеріалами|новыми\s+материалами))?"
+    r"|(?:доповнено|дополнено)(?:\s+(?:новими|додатковими|новыми|дополнительными)"
+    r"\s+(?:матеріалами|материалами|деталями|подробностями))?"
     r"|(?:(?:новина|новость|матеріал|материал)\s+)?(?:оновлюється|обновляется|доповнюється|дополняется)"
     r"|(?:this\s+)?(?:story|article)\s+(?:is\s+being|will\s+be)\s+updated"
     r"|(?:загрузка|завантаження|loading)(?:\s+(?:новости|новини|news))?"
+    # view counters ("• 30805 просмотра", "1 234 views")
+    r"|\d[\d\s]*\s(?:просмотр\w*|перегляд\w*|views?)"
     r"|(?:повернутися|повернутись)\s+(?:вгору|нагору|догори)|вернуться\s+(?:наверх|вверх)"
     r")\W*$"
 )
@@ -127,6 +131,7 @@ _NOTICE = re.compile(
     r"|опубліковано\s+більш\s+як\s+рік\s+тому|опубликован\w*\s+более\s+года\s+назад"
 )
 _NOTICE_MAX_CHARS = 450
+_HASHTAGS = re.compile(r"^(?:#\w+[\s,;]*)+$")  # a run of hashtags under a post
 _NOTICE_WORDS = ("ctrl", "cookie", "адрес", "address", "copy", "браузер", "browser", "рік", "года")
 # "Автор: Ольга Мельник", "By John Smith", "Текст: ..." (lower-cased text).
 _BYLINE = re.compile(
@@ -487,7 +492,7 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
         and _BREADCRUMB.search(text)
     ):
         return True
-    if _TAGLINE.match(text):
+    if _TAGLINE.match(text) or _HASHTAGS.match(text) or _media(text):
         return True
     if n_words <= 8 and _BYLINE.match(low):
         return True
@@ -505,10 +510,16 @@ def _is_boilerplate(f: _Feat, block: Block | None) -> bool:
     return f.is_boiler()
 
 
-def _long_notice(f: _Feat) -> bool:
-    """A site notice longer than the short-furniture checks look at: cookie and comment-form
-    notes run to a few dozen words."""
-    return (
+def _media(text: str) -> bool:
+    """Image markup left in the text ("![alt](url)", "<image>", inline data URIs): a picture
+    and its caption, never story text."""
+    return text.startswith(("![", "<image>")) or "data:image" in text
+
+
+def _long_furniture(f: _Feat) -> bool:
+    """Furniture longer than the short-line checks look at: image markup with its long alt text
+    and URL; cookie and comment-form notices, which run to a few dozen words."""
+    return _media(f.text) or (
         len(f.text) <= _NOTICE_MAX_CHARS
         and _HAS_NOTICE(f.low)
         and _NOTICE.search(f.low) is not None
@@ -854,7 +865,7 @@ def prepare(
             force_next_teaser = False
             continue
         if (len(text) <= _SHORT_BOILER and _is_boilerplate(f, blk)) or (
-            len(text) > _SHORT_BOILER and _long_notice(f)
+            len(text) > _SHORT_BOILER and _long_furniture(f)
         ):
             u.role, u.fixed = _BOILER_R, "boiler"
             # A one/two-word line that no specific rule claimed may be a subheading of the story.
