@@ -328,7 +328,7 @@ def test_colon_marker_line_is_a_teaser(marker: str) -> None:
 
 @pytest.mark.parametrize("marker", ["Вам також може сподобатися", "Вам может понравиться:"])
 def test_you_may_also_like_line_announces_teasers(marker: str) -> None:
-    """"Вам також може сподобатися" heads a recommendation block, like "You may also like"."""
+    """ "Вам також може сподобатися" heads a recommendation block, like "You may also like"."""
     assert _feat(marker).is_marker()
     res = split_text("\n\n".join([*STORY_UK, marker, *TEASERS_UK]))
     assert res.lead == STORY_UK
