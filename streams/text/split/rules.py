@@ -339,6 +339,7 @@ class _Feat:
         "boiler",
         "fold",
         "long",
+        "long_furn",
         "low",
         "lower",
         "marker_end",
@@ -362,6 +363,7 @@ class _Feat:
         self.marker_only: bool | None = None
         self.marker_end = -2  # end of a "Read also: " prefix; -1 none; -2 not computed
         self.boiler: bool | None = None
+        self.long_furn: bool | None = None
         self.stems: dict[str, float] | None = None
         self.mfeats: list[tuple[str, float]] | None = None  # features.py's context-free part
         self.mscore: tuple[object, tuple[float, ...]] | None = None  # (scorer, its mfeats score)
@@ -387,6 +389,12 @@ class _Feat:
         if self.boiler is None:
             self.boiler = _boiler_text(self.text, self.low, self.fold)
         return self.boiler
+
+    def is_long_furniture(self) -> bool:
+        """Furniture past the short-line checks (``_long_furniture``), memoised."""
+        if self.long_furn is None:
+            self.long_furn = _long_furniture(self.text, self.low)
+        return self.long_furn
 
     def analysed(self) -> _Feat:
         if self.stems is None:
@@ -516,13 +524,11 @@ def _media(text: str) -> bool:
     return text.startswith(("![", "<image>")) or "data:image" in text
 
 
-def _long_furniture(f: _Feat) -> bool:
+def _long_furniture(text: str, low: str) -> bool:
     """Furniture longer than the short-line checks look at: image markup with its long alt text
     and URL; cookie and comment-form notices, which run to a few dozen words."""
-    return _media(f.text) or (
-        len(f.text) <= _NOTICE_MAX_CHARS
-        and _HAS_NOTICE(f.low)
-        and _NOTICE.search(f.low) is not None
+    return _media(text) or (
+        len(text) <= _NOTICE_MAX_CHARS and _HAS_NOTICE(low) and _NOTICE.search(low) is not None
     )
 
 
@@ -865,7 +871,7 @@ def prepare(
             force_next_teaser = False
             continue
         if (len(text) <= _SHORT_BOILER and _is_boilerplate(f, blk)) or (
-            len(text) > _SHORT_BOILER and _long_furniture(f)
+            len(text) > _SHORT_BOILER and f.is_long_furniture()
         ):
             u.role, u.fixed = _BOILER_R, "boiler"
             # A one/two-word line that no specific rule claimed may be a subheading of the story.
