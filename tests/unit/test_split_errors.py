@@ -404,3 +404,14 @@ def test_long_cookie_notice_above_the_story_is_boilerplate(notice: str) -> None:
     assert notice in res.boilerplate
     assert res.lead == STORY_UK
     assert _t(res) == TEASERS_UK
+
+
+def test_story_paragraph_after_inline_image_markup_is_not_furniture() -> None:
+    """Only a line that is nothing but image markup is fixed as furniture: a story paragraph
+    with an image inlined before it keeps its text in the story."""
+    para = "![Водогін](https://example.org/img/vodogin.jpg) " + STORY_UK[1]
+    f = _feat(para)
+    assert not f.is_boiler()
+    assert not f.is_long_furniture()
+    res = split_text("\n\n".join([STORY_UK[0], para, STORY_UK[2], *TEASERS_UK]))
+    assert para in res.lead

@@ -131,6 +131,7 @@ _NOTICE = re.compile(
     r"|опубліковано\s+більш\s+як\s+рік\s+тому|опубликован\w*\s+более\s+года\s+назад"
 )
 _NOTICE_MAX_CHARS = 450
+_MEDIA_LINE = re.compile(r"^(?:!\[[^\]]*\]\(\S*\)|<image>.*?</image>\S*|<image>[^<]*)$", re.S)
 _HASHTAGS = re.compile(r"^(?:#\w+[\s,;]*)+$")  # a run of hashtags under a post
 _NOTICE_WORDS = ("ctrl", "cookie", "адрес", "address", "copy", "браузер", "browser", "рік", "года")
 # "Автор: Ольга Мельник", "By John Smith", "Текст: ..." (lower-cased text).
@@ -519,9 +520,10 @@ def _is_boilerplate(f: _Feat, block: Block | None) -> bool:
 
 
 def _media(text: str) -> bool:
-    """Image markup left in the text ("![alt](url)", "<image>", inline data URIs): a picture
-    and its caption, never story text."""
-    return text.startswith(("![", "<image>")) or "data:image" in text
+    """A line that is nothing but image markup left in the text ("![alt](url)",
+    "<image>...</image>"): a picture and its caption, never story text. A story paragraph with
+    an image inlined before it is not one."""
+    return text.startswith(("![", "<image>")) and _MEDIA_LINE.match(text) is not None
 
 
 def _long_furniture(text: str, low: str) -> bool:
