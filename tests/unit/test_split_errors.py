@@ -379,7 +379,12 @@ def test_attribution_line_naming_a_network_stays_in_the_lead(
 
 
 @pytest.mark.parametrize(
-    "line", ["Про це та інше читайте у нашому Telegram", "Об этом читайте нас в Telegram"]
+    "line",
+    [
+        "Про це та інше читайте у нашому Telegram",
+        "Об этом читайте нас в Telegram",
+        "Про це та інше — у нашому Telegram-каналі",
+    ],
 )
 def test_subscribe_line_opening_like_an_attribution_is_still_furniture(line: str) -> None:
     assert _feat(line).is_boiler()

@@ -146,10 +146,15 @@ _SITE_NAME = re.compile(
 )
 # A story's attribution line ("Про це повідомила пресслужба ДСНС у Telegram.", "Об этом пишет
 # ... в Facebook"): story text by the labelling rules, even when it names a network or a person
-# (casefolded text). A line that also says "read" or "subscribe" is a share line all the same.
+# (casefolded text). It opens with the formula and says who reported; a line that also says
+# "read" or "subscribe" is a share line all the same ("Про це та інше читайте у Telegram").
 _ATTRIBUTION = re.compile(
     r"(?:про\s+це|об\s+этом|у\s+повідомленні|в\s+сообщении|як\s+повідом\w*|как\s+сообщ\w*"
     r"|this\s+was\s+(?:reported|announced|stated))\s"
+)
+_REPORTED = re.compile(
+    r"повідом|сообщ|пиш|писа|заяв|розпов|рассказ|сказа|інформ|информ|йдеться|идет|идёт|зазнач"
+    r"|отмет|наголош|подчерк|переда|report|announc|stated|said"
 )
 _NO_SENT_PUNCT = re.compile(r"^[^.!?…:;,]*$")
 _SOCIAL = re.compile(
@@ -481,7 +486,9 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
     if _BOILER_L.match(fold) or _DATEISH_L.match(fold):
         return True
     n_words = text.count(" ") + 1
-    if n_words > 30 or (_ATTRIBUTION.match(fold) and not _HAS_SUBSCRIBE(low)):
+    if n_words > 30 or (
+        _ATTRIBUTION.match(fold) and _REPORTED.search(fold) and not _HAS_SUBSCRIBE(low)
+    ):
         return False
     # `low`: the patterns below are lower-case (case-folding regexes are slow)
     if n_words <= 16 and _credit(low):
