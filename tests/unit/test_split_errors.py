@@ -420,3 +420,24 @@ def test_story_paragraph_after_inline_image_markup_is_not_furniture() -> None:
     assert not f.is_long_furniture()
     res = split_text("\n\n".join([STORY_UK[0], para, STORY_UK[2], *TEASERS_UK]))
     assert para in res.lead
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "«Житомирводоканал» почав ремонт водогону на Київській",
+        "Із «Дією» компенсацію за ремонт водогону оформлять швидше",
+        "Мер про аварію: «трубу замінять» і «воду підвезуть»",
+    ],
+)
+def test_headline_with_quoted_names_is_the_title(headline: str) -> None:
+    """The » that closes a quoted name is not a breadcrumb separator: such a headline had been
+    fixed as navigation and lost as the title."""
+    assert not _feat(headline).is_boiler()
+    res = split_text("\n\n".join([headline, *STORY_UK, *TEASERS_UK]))
+    assert res.title == headline
+    assert res.lead == STORY_UK
+
+
+def test_breadcrumb_with_a_quoted_name_is_still_furniture() -> None:
+    assert _feat("Новини » «Житомирводоканал» » Ремонт").is_boiler()

@@ -83,7 +83,7 @@ def _pattern_feats(f: R._Feat, out: Feats) -> None:
         out.append(("p:subscribe", 1.0))
     if R._appeal(low):
         out.append(("p:appeal", 1.0))
-    if R._SEPARATOR.search(text) and R._BREADCRUMB.search(text):
+    if R._crumb(text):
         out.append(("p:crumb", 1.0))
     if R._TAGLINE.match(text):
         out.append(("p:tagline", 1.0))

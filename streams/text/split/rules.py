@@ -213,6 +213,7 @@ _END_OF_ARTICLE_L = re.compile(
 )
 _PERSON = re.compile(r"^[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’-]+\s[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’-]+$")  # byline
 _MINOR = re.compile(r"^[\"«“]?[A-ZА-ЯЁІЇЄҐ][^.!?…:;,]*$")
+_GUILLEMETS = re.compile(r"«[^«»]*»")
 _SEPARATOR = re.compile(r"[»›>/|•·]")
 _BREADCRUMB = re.compile(
     r"\S\s?[»›>/|]\s?\S[^»›>/|]*[»›>/|]|^\S+(?:\s\S+)?\s?»"
@@ -501,12 +502,7 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
         return True
     if _HAS_NOTICE(low) and _NOTICE.search(low):
         return True
-    if (
-        n_words <= 14
-        and text[-1:] not in ".!?…"
-        and _SEPARATOR.search(text)
-        and _BREADCRUMB.search(text)
-    ):
+    if n_words <= 14 and text[-1:] not in ".!?…" and _crumb(text):
         return True
     if _TAGLINE.match(text) or _HASHTAGS.match(text) or _media(text):
         return True
@@ -524,6 +520,18 @@ def _is_boilerplate(f: _Feat, block: Block | None) -> bool:
     if block is not None and block.tag == "figcaption":
         return True
     return f.is_boiler()
+
+
+def _unquote(text: str) -> str:
+    """``text`` with its guillemet-quoted names («Динамо», «Укрзалізниця») as one placeholder:
+    the » that closes a quote is not a path separator."""
+    return _GUILLEMETS.sub("Q", text) if "«" in text else text
+
+
+def _crumb(text: str) -> bool:
+    """A breadcrumb or dateline path ("Головна » Новини » Світ", "Київ • УНН")."""
+    text = _unquote(text)
+    return _SEPARATOR.search(text) is not None and _BREADCRUMB.search(text) is not None
 
 
 def _media(text: str) -> bool:
@@ -553,7 +561,7 @@ def _matches_furniture(f: _Feat, block: Block | None) -> bool:
         or _social(low)
         or _subscribe(low)
         or _appeal(low)
-        or _SEPARATOR.search(text)
+        or _SEPARATOR.search(_unquote(text))
         or _TAGLINE.match(text)
     )
 
