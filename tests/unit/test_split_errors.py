@@ -441,3 +441,21 @@ def test_headline_with_quoted_names_is_the_title(headline: str) -> None:
 
 def test_breadcrumb_with_a_quoted_name_is_still_furniture() -> None:
     assert _feat("Новини » «Житомирводоканал» » Ремонт").is_boiler()
+
+
+def test_headline_naming_a_few_places_is_the_title() -> None:
+    """Half its words capitalised is not yet a tag run: a seven-word headline may name three
+    things."""
+    headline = "Сьогодні Житомирська Міськрада затвердить ремонт водогону Київської"
+    assert not _feat(headline).is_boiler()
+    res = split_text("\n\n".join([headline, *STORY_UK, *TEASERS_UK]))
+    assert res.title == headline
+    assert res.lead == STORY_UK
+
+
+def test_english_title_case_subheading_stays_in_the_story() -> None:
+    sub = "City Council Approves New Funding For Veterans Rehabilitation Centre"
+    assert not _feat(sub).is_boiler()
+    res = split_text("\n\n".join([*STORY_EN[:2], sub, STORY_EN[2], *TEASERS_EN]))
+    assert sub in res.lead
+    assert _t(res) == TEASERS_EN

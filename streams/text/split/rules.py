@@ -470,16 +470,19 @@ def _appeal(low: str) -> bool:
 
 
 def _tag_run(text: str, n_words: int) -> bool:
-    """A run of tag words: 7+ words, no punctuation at all, and a word repeated or every other
-    word capitalised ("Київ протест акція Київ ..."), unlike a headline or a subheading."""
+    """A run of tag words: 7+ words, no punctuation at all, and a word repeated or two words in
+    three capitalised ("Київ протест акція Київ ..."), unlike a headline or a subheading (half
+    capitalised names a few people and places; English ones are in Title Case)."""
     if n_words < 7 or not _NO_SENT_PUNCT.match(text):
         return False
     words = text.split()
     long_words = [w.lower() for w in words if len(w) >= 4]
     if len(set(long_words)) < len(long_words):
         return True
+    if text.isascii():  # English headlines and subheadings are in Title Case
+        return False
     caps = sum(1 for w in words[1:] if w[:1].isupper())
-    return caps * 2 >= len(words) - 1
+    return caps * 3 >= 2 * (len(words) - 1)
 
 
 def _boiler_text(text: str, low: str, fold: str) -> bool:
