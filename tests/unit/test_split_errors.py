@@ -201,6 +201,10 @@ def test_single_and_double_newline_paragraphs(
         "#Житомир #водоканал #ремонт",
         "• 1 204 перегляди",
         "Доповнено додатковими матеріалами",
+        # captions ending with their credit, however long
+        "Робітники водоканалу біля пошкодженої труби на вулиці Київській / Фото: Олена Коваль",
+        "Workers repair a burst water main on Kyivska Street in Zhytomyr, Ukraine, February 14,"
+        " 2026. REUTERS/Olena Koval",
     ],
 )
 def test_furniture_in_the_story_is_boilerplate(line: str) -> None:

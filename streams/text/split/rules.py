@@ -192,6 +192,13 @@ _CREDIT_ANY = re.compile(
     r"|подробнее\s+читайте|докладніше\s+читайте"
 )
 _CREDIT_ANY_WORDS = ("фото", "photo", "©", "(c)", "відкритих", "открытых", "читайте")
+# A caption that ends with its credit ("... June 24, 2025. REUTERS/Toby Melville", "... / Фото:
+# Володимир Зеленський", "... (інфографіка: meteo.gov.ua)"), however long (lower-cased text).
+_CREDIT_TAIL = re.compile(
+    r"(?:\b(?:reuters|ap\s+photo|afp|epa(?:-efe)?|getty\s+images|anadolu|риа\s+новости|тасс|уніан"
+    r"|униан)\s*/\s*[\w.-]+(?:\s[\w.-]+){0,3}|[(/]\s*(?:фото|photo|колаж|коллаж|скриншот|скріншот"
+    r"|інфографіка|инфографика|ілюстрація|иллюстрация)\s*:\s*[^()/]{2,60}\)?)\W*$"
+)
 _CREDIT_READ = re.compile(
     r"\d+\s*(?:хв|хвилин\w*|мин\w*|min\w*)\.?\s*(?:читати|читання|чтения|читать|read)"
 )
@@ -490,6 +497,8 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
     if _BOILER_L.match(fold) or _DATEISH_L.match(fold):
         return True
     n_words = text.count(" ") + 1
+    if _credit_tail(low):
+        return True
     if n_words > 30 or (
         _ATTRIBUTION.match(fold) and _REPORTED.search(fold) and not _HAS_SUBSCRIBE(low)
     ):
@@ -537,6 +546,10 @@ def _crumb(text: str) -> bool:
     return _SEPARATOR.search(text) is not None and _BREADCRUMB.search(text) is not None
 
 
+def _credit_tail(low: str) -> bool:
+    return ("/" in low or "(" in low) and _CREDIT_TAIL.search(low) is not None
+
+
 def _media(text: str) -> bool:
     """A line that is nothing but image markup left in the text ("![alt](url)",
     "<image>...</image>"): a picture and its caption, never story text. A story paragraph with
@@ -546,9 +559,11 @@ def _media(text: str) -> bool:
 
 def _long_furniture(text: str, low: str) -> bool:
     """Furniture longer than the short-line checks look at: image markup with its long alt text
-    and URL; cookie and comment-form notices, which run to a few dozen words."""
+    and URL; cookie and comment-form notices, which run to a few dozen words; captions that end
+    with their credit."""
     return _media(text) or (
-        len(text) <= _NOTICE_MAX_CHARS and _HAS_NOTICE(low) and _NOTICE.search(low) is not None
+        len(text) <= _NOTICE_MAX_CHARS
+        and ((_HAS_NOTICE(low) and _NOTICE.search(low) is not None) or _credit_tail(low))
     )
 
 
