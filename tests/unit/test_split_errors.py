@@ -340,6 +340,18 @@ def test_you_may_also_like_line_announces_teasers(marker: str) -> None:
     assert marker in res.boilerplate
 
 
+@pytest.mark.parametrize(
+    "line", ["Більше новин читайте на Zhytomyr-Today.", "Больше новостей на zhitomir-news.ua"]
+)
+def test_more_news_on_the_site_line_is_furniture_not_a_teaser(line: str) -> None:
+    """ "Більше новин" opens a teaser line like "Read also", but "... на <site>" points at the
+    site, not at another story."""
+    res = split_text("\n\n".join([*STORY_UK, line, *TEASERS_UK]))
+    assert line in res.boilerplate
+    assert _t(res) == TEASERS_UK
+    assert res.lead == STORY_UK
+
+
 @pytest.mark.parametrize("opening", ["Кстати, ", "До речі, "])
 def test_by_the_way_in_prose_is_not_a_marker(opening: str) -> None:
     para = opening + "роботи на магістралі тривали всю ніч, розповіли у водоканалі."

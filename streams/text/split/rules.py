@@ -114,6 +114,9 @@ _BOILER_L = re.compile(
     r"|(?:(?:новина|новость|матеріал|материал)\s+)?(?:оновлюється|обновляется|доповнюється|дополняется)"
     r"|(?:this\s+)?(?:story|article)\s+(?:is\s+being|will\s+be)\s+updated"
     r"|(?:загрузка|завантаження|loading)(?:\s+(?:новости|новини|news))?"
+    # "more news on <site>" lines: a marker that points at the site, not at a story
+    r"|(?:більше|больше|more)\s+(?:новин|новостей|news)\s+(?:читайте\s+|read\s+)?(?:на|в|у|on|at)"
+    r"\s+\S.{0,40}"
     # view counters ("• 30805 просмотра", "1 234 views")
     r"|\d[\d\s]*\s(?:просмотр\w*|перегляд\w*|views?)"
     r"|(?:повернутися|повернутись)\s+(?:вгору|нагору|догори)|вернуться\s+(?:наверх|вверх)"
@@ -901,7 +904,11 @@ def prepare(
             force_next_teaser = False
             continue
         m_end = f.marker_prefix_end() if short else -1
-        if m_end >= 0 and not _SUBSCRIBE.search(text[: m_end + 12]):
+        if (
+            m_end >= 0
+            and not _SUBSCRIBE.search(text[: m_end + 12])
+            and not _BOILER_L.match(f.fold)  # "Больше новостей на <site>": furniture below
+        ):
             u.role, u.fixed = _TEASER, "prefix"
             force_next_teaser = False
             continue
