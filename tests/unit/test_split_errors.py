@@ -205,6 +205,9 @@ def test_single_and_double_newline_paragraphs(
         "Робітники водоканалу біля пошкодженої труби на вулиці Київській / Фото: Олена Коваль",
         "Workers repair a burst water main on Kyivska Street in Zhytomyr, Ukraine, February 14,"
         " 2026. REUTERS/Olena Koval",
+        "Андрій Левченко на місці аварії/УНІАН",
+        "Ремонт водогону взимку / Depositphotos",
+        "Водогін, ремонт, фото з відкритих джерел",
     ],
 )
 def test_furniture_in_the_story_is_boilerplate(line: str) -> None:

@@ -196,11 +196,16 @@ _CREDIT_ANY = re.compile(
 )
 _CREDIT_ANY_WORDS = ("фото", "photo", "©", "(c)", "відкритих", "открытых", "читайте")
 # A caption that ends with its credit ("... June 24, 2025. REUTERS/Toby Melville", "... / Фото:
-# Володимир Зеленський", "... (інфографіка: meteo.gov.ua)"), however long (lower-cased text).
+# Володимир Зеленський", "... (інфографіка: meteo.gov.ua)", "... / Depositphotos", "... фото з
+# вільних джерел"), however long (lower-cased text).
 _CREDIT_TAIL = re.compile(
     r"(?:\b(?:reuters|ap\s+photo|afp|epa(?:-efe)?|getty\s+images|anadolu|риа\s+новости|тасс|уніан"
     r"|униан)\s*/\s*[\w.-]+(?:\s[\w.-]+){0,3}|[(/]\s*(?:фото|photo|колаж|коллаж|скриншот|скріншот"
-    r"|інфографіка|инфографика|ілюстрація|иллюстрация)\s*:\s*[^()/]{2,60}\)?)\W*$"
+    r"|інфографіка|инфографика|ілюстрація|иллюстрация)\s*:\s*[^()/]{2,60}\)?"
+    r"|/\s*(?:риа\s+новости|тасс|reuters|getty\s+images|afp|epa|уніан|униан|depositphotos"
+    r"|shutterstock|unsplash|pexels|pixabay|freepik)"
+    r"|(?:фото|photo)\s+(?:з|із|из)\s+(?:вільних|відкритих|открытых|свободных)\s+(?:джерел|источников)"
+    r")\W*$"
 )
 _CREDIT_READ = re.compile(
     r"\d+\s*(?:хв|хвилин\w*|мин\w*|min\w*)\.?\s*(?:читати|читання|чтения|читать|read)"
@@ -550,7 +555,9 @@ def _crumb(text: str) -> bool:
 
 
 def _credit_tail(low: str) -> bool:
-    return ("/" in low or "(" in low) and _CREDIT_TAIL.search(low) is not None
+    return (
+        "/" in low or "(" in low or "джерел" in low or "источник" in low
+    ) and _CREDIT_TAIL.search(low) is not None
 
 
 def _media(text: str) -> bool:
