@@ -208,6 +208,13 @@ def test_single_and_double_newline_paragraphs(
         "Андрій Левченко на місці аварії/УНІАН",
         "Ремонт водогону взимку / Depositphotos",
         "Водогін, ремонт, фото з відкритих джерел",
+        "Водогін на Київській / фото УНІАН",
+        "Андрій Левченко. Скриншот відео міськради",
+        # counters, the site's social-media block, a labelled byline of several names
+        "/ 3 коментарі",
+        "Перегляди",
+        "Житомир.Інфо у соціальних мережах",
+        "Author: Olha Melnyk, Ivan Petrenko and Mariia Koval, Zhytomyr desk",
     ],
 )
 def test_furniture_in_the_story_is_boilerplate(line: str) -> None:

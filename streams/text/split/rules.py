@@ -117,8 +117,12 @@ _BOILER_L = re.compile(
     # "more news on <site>" lines: a marker that points at the site, not at a story
     r"|(?:більше|больше|more)\s+(?:новин|новостей|news)\s+(?:читайте\s+|read\s+)?(?:на|в|у|on|at)"
     r"\s+\S.{0,40}"
-    # view counters ("• 30805 просмотра", "1 234 views")
-    r"|\d[\d\s]*\s(?:просмотр\w*|перегляд\w*|views?)"
+    # view and comment counters ("• 30805 просмотра", "/ 1 коментар", "Перегляди")
+    r"|\d[\d\s]*\s(?:просмотр\w*|перегляд\w*|views?)|перегляди|просмотры"
+    r"|\d[\d\s]*\s?(?:коментар\w*|комментари\w*|comments?)"
+    # "ТСН у соціальних мережах": the site's social-media block
+    r"|(?:[\w.-]+\s+){0,2}(?:у|в|in)\s+(?:соціальних\s+мережах|социальных\s+сетях|соцмережах"
+    r"|соцсетях|social\s+media)"
     r"|(?:повернутися|повернутись)\s+(?:вгору|нагору|догори)|вернуться\s+(?:наверх|вверх)"
     r")\W*$"
 )
@@ -134,6 +138,9 @@ _NOTICE = re.compile(
     r"|опубліковано\s+більш\s+як\s+рік\s+тому|опубликован\w*\s+более\s+года\s+назад"
 )
 _NOTICE_MAX_CHARS = 450
+# "Author: Editors Desk, Natalie Andrews, and Siobhan Hughes": a labelled byline may list several
+# names (lower-cased text).
+_AUTHOR_LABEL = re.compile(r"^\W*(?:автор(?:ка|и)?|authors?|текст|by)\s*:\s*\S")
 _MEDIA_LINE = re.compile(r"^(?:!\[[^\]]*\]\(\S*\)|<image>.*?</image>\S*|<image>[^<]*)$", re.S)
 _HASHTAGS = re.compile(r"^(?:#\w+[\s,;]*)+$")  # a run of hashtags under a post
 _NOTICE_WORDS = ("ctrl", "cookie", "адрес", "address", "copy", "браузер", "browser", "рік", "года")
@@ -205,6 +212,8 @@ _CREDIT_TAIL = re.compile(
     r"|/\s*(?:риа\s+новости|тасс|reuters|getty\s+images|afp|epa|уніан|униан|depositphotos"
     r"|shutterstock|unsplash|pexels|pixabay|freepik)"
     r"|(?:фото|photo)\s+(?:з|із|из)\s+(?:вільних|відкритих|открытых|свободных)\s+(?:джерел|источников)"
+    r"|/\s*(?:фото|photo)\s*:?\s+[^/,]{2,40}"  # "... / фото УНІАН"
+    r"|[.!?]\s+(?:фото|photo|скриншот|скріншот)\s*:?\s+[^.!?]{2,30}"  # "... . Скриншот УАФ"
     r")\W*$"
 )
 _CREDIT_READ = re.compile(
@@ -350,6 +359,9 @@ _HAS_SOCIAL = _any_of(_SOCIAL_WORDS)
 _HAS_SUBSCRIBE = _any_of(_SUBSCRIBE_WORDS)
 _HAS_APPEAL = _any_of(_APPEAL_WORDS)
 _HAS_NOTICE = _any_of(_NOTICE_WORDS)
+_HAS_CREDIT_TAIL = _any_of(
+    ("/", "(", "джерел", "источник", "фото", "photo", "скриншот", "скріншот")
+)
 
 
 class _Feat:
@@ -526,7 +538,7 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
         return True
     if _TAGLINE.match(text) or _HASHTAGS.match(text) or _media(text):
         return True
-    if n_words <= 8 and _BYLINE.match(low):
+    if (n_words <= 8 and _BYLINE.match(low)) or (n_words <= 16 and _AUTHOR_LABEL.match(low)):
         return True
     if n_words <= 4 and _SITE_NAME.match(low):
         return True
@@ -555,9 +567,7 @@ def _crumb(text: str) -> bool:
 
 
 def _credit_tail(low: str) -> bool:
-    return (
-        "/" in low or "(" in low or "джерел" in low or "источник" in low
-    ) and _CREDIT_TAIL.search(low) is not None
+    return _HAS_CREDIT_TAIL(low) and _CREDIT_TAIL.search(low) is not None
 
 
 def _media(text: str) -> bool:
