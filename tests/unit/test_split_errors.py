@@ -485,3 +485,13 @@ def test_english_title_case_subheading_stays_in_the_story() -> None:
     res = split_text("\n\n".join([*STORY_EN[:2], sub, STORY_EN[2], *TEASERS_EN]))
     assert sub in res.lead
     assert _t(res) == TEASERS_EN
+
+
+def test_story_sentence_ending_with_a_url_is_not_a_breadcrumb() -> None:
+    """The slashes of a URL are not breadcrumb separators."""
+    line = (
+        "Про аварії водоканал просить повідомляти через сайт: https://vodokanal.zt.ua/avarii/form"
+    )
+    assert not _feat(line).is_boiler()
+    res = split_text("\n\n".join([*STORY_UK, line, *TEASERS_UK]))
+    assert line in res.lead

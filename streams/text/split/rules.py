@@ -238,6 +238,7 @@ _END_OF_ARTICLE_L = re.compile(
 _PERSON = re.compile(r"^[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’-]+\s[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’-]+$")  # byline
 _MINOR = re.compile(r"^[\"«“]?[A-ZА-ЯЁІЇЄҐ][^.!?…:;,]*$")
 _GUILLEMETS = re.compile(r"«[^«»]*»")
+_URL = re.compile(r"\w+://\S+")
 _SEPARATOR = re.compile(r"[»›>/|•·]")
 _BREADCRUMB = re.compile(
     r"\S\s?[»›>/|]\s?\S[^»›>/|]*[»›>/|]|^\S+(?:\s\S+)?\s?»"
@@ -561,8 +562,11 @@ def _unquote(text: str) -> str:
 
 
 def _crumb(text: str) -> bool:
-    """A breadcrumb or dateline path ("Головна » Новини » Світ", "Київ • УНН")."""
+    """A breadcrumb or dateline path ("Головна » Новини » Світ", "Київ • УНН"); the slashes of a
+    URL in a sentence are not one."""
     text = _unquote(text)
+    if "://" in text:
+        text = _URL.sub("U", text)
     return _SEPARATOR.search(text) is not None and _BREADCRUMB.search(text) is not None
 
 
