@@ -229,3 +229,18 @@ def test_crf_gradient_matches_finite_differences() -> None:
     eps = 1e-6
     num = np.array([(fun(th + eps * np.eye(size)[i])[0] - loss) / eps for i in range(size)])
     assert np.max(np.abs(num - grad)) < 1e-4
+
+
+def test_an_item_is_never_all_furniture() -> None:
+    """A model that scores every paragraph as boilerplate (here: by its bias alone) still leaves
+    the item its likeliest story paragraph as the lead; with a paragraph the rules fix as
+    furniture beside it, that one stays furniture."""
+    zero = [[0.0] * 4 for _ in range(4)]
+    furniture_only = LinearScorer(
+        {"weights": {}, "bias": [-9.0, -5.0, -9.0, 5.0], "trans": zero, "start": [0.0] * 4}
+    )
+    story = 'Ексклюзивне інтерв\'ю директора водоканалу Андрія Левченка агентству "Житомир-Інфо"'
+    res = split_text(story, scorer=furniture_only)
+    assert res.lead == [story] and not res.boilerplate
+    res = split_text(story + "\nФото: пресслужба", scorer=furniture_only)
+    assert res.lead == [story] and res.boilerplate == ["Фото: пресслужба"]

@@ -215,6 +215,11 @@ class LinearScorer:
         roles = decode([sc for sc in scores if sc is not None], self.trans, self.start)
         for i, r in zip(free, roles, strict=True):
             units[i].role = ROLES[r]
+        if free and all(u.role == "B" for u in units):
+            # A news item is never all furniture: a one-paragraph item the model scores as
+            # boilerplate keeps its likeliest story paragraph as the lead.
+            best = max(free, key=lambda i: scores[i][1])  # type: ignore[index]
+            units[best].role = "L"
 
 
 def load_model(text: str) -> LinearScorer:
