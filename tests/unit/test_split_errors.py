@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from streams.text.split import SplitResult, split_html, split_text
-from streams.text.split.rules import _feat
+from streams.text.split.rules import _feat, prepare
 
 # Known gaps of the current model (issue 8 is not closed by it: leave-sites-out lead F1 0.934,
 # teaser F1 0.967): a short story followed by unrelated ledes sometimes takes the first lede in,
@@ -495,3 +495,25 @@ def test_story_sentence_ending_with_a_url_is_not_a_breadcrumb() -> None:
     assert not _feat(line).is_boiler()
     res = split_text("\n\n".join([*STORY_UK, line, *TEASERS_UK]))
     assert line in res.lead
+
+
+def test_long_story_paragraph_ending_with_a_photo_credit_stays_in_the_story() -> None:
+    """A photo credit closes short captions; a story paragraph may end with one too, and an
+    agency credit after a slash marks a caption at any length."""
+    para = (
+        "Рятувальники працювали на місці аварії всю ніч: вони відкачували воду з підвалів "
+        "житлових будинків і допомагали комунальникам перекрити пошкоджену ділянку водогону "
+        "(фото: ДСНС)"
+    )
+    assert len(para) > 160
+    assert not _feat(para).is_long_furniture()
+    # The rules leave it to the scorer (which weighs the credit word as evidence of a caption).
+    units, _, _ = prepare([*STORY_UK[:2], para, STORY_UK[2], *TEASERS_UK], None)
+    assert not units[2].fixed
+    caption = (
+        "Workers repair a burst water main on Kyivska Street in Zhytomyr, Ukraine, after "
+        "three nights of frost left the city centre without water, February 14, 2026. "
+        "REUTERS/Olena Koval"
+    )
+    assert len(caption) > 160
+    assert _feat(caption).is_long_furniture()

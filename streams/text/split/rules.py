@@ -202,15 +202,20 @@ _CREDIT_ANY = re.compile(
     r"|подробнее\s+читайте|докладніше\s+читайте"
 )
 _CREDIT_ANY_WORDS = ("фото", "photo", "©", "(c)", "відкритих", "открытых", "читайте")
-# A caption that ends with its credit ("... June 24, 2025. REUTERS/Toby Melville", "... / Фото:
-# Володимир Зеленський", "... (інфографіка: meteo.gov.ua)", "... / Depositphotos", "... фото з
-# вільних джерел"), however long (lower-cased text).
+# A caption that ends with its credit (lower-cased text). An agency's or a stock site's credit
+# after a slash ("... June 24, 2025. REUTERS/Toby Melville", ".../РИА Новости", "... /
+# Depositphotos") marks a caption however long; a photo credit ("... / Фото: Володимир
+# Зеленський", "... (інфографіка: meteo.gov.ua)", "... . Скриншот УАФ", "... фото з вільних
+# джерел") only a short line: a story paragraph may end with one.
 _CREDIT_TAIL = re.compile(
     r"(?:\b(?:reuters|ap\s+photo|afp|epa(?:-efe)?|getty\s+images|anadolu|риа\s+новости|тасс|уніан"
-    r"|униан)\s*/\s*[\w.-]+(?:\s[\w.-]+){0,3}|[(/]\s*(?:фото|photo|колаж|коллаж|скриншот|скріншот"
-    r"|інфографіка|инфографика|ілюстрація|иллюстрация)\s*:\s*[^()/]{2,60}\)?"
+    r"|униан)\s*/\s*[\w.-]+(?:\s[\w.-]+){0,3}"
     r"|/\s*(?:риа\s+новости|тасс|reuters|getty\s+images|afp|epa|уніан|униан|depositphotos"
-    r"|shutterstock|unsplash|pexels|pixabay|freepik)"
+    r"|shutterstock|unsplash|pexels|pixabay|freepik))\W*$"
+)
+_PHOTO_CREDIT_TAIL = re.compile(
+    r"(?:[(/]\s*(?:фото|photo|колаж|коллаж|скриншот|скріншот|інфографіка|инфографика|ілюстрація"
+    r"|иллюстрация)\s*:\s*[^()/]{2,60}\)?"
     r"|(?:фото|photo)\s+(?:з|із|из)\s+(?:вільних|відкритих|открытых|свободных)\s+(?:джерел|источников)"
     r"|/\s*(?:фото|photo)\s*:?\s+[^/,]{2,40}"  # "... / фото УНІАН"
     r"|[.!?]\s+(?:фото|photo|скриншот|скріншот)\s*:?\s+[^.!?]{2,30}"  # "... . Скриншот УАФ"
@@ -518,7 +523,7 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
     if _BOILER_L.match(fold) or _DATEISH_L.match(fold):
         return True
     n_words = text.count(" ") + 1
-    if _credit_tail(low):
+    if _credit_tail(low, short=len(text) <= _SHORT_BOILER):
         return True
     if n_words > 30 or (
         _ATTRIBUTION.match(fold) and _REPORTED.search(fold) and not _HAS_SUBSCRIBE(low)
@@ -570,8 +575,13 @@ def _crumb(text: str) -> bool:
     return _SEPARATOR.search(text) is not None and _BREADCRUMB.search(text) is not None
 
 
-def _credit_tail(low: str) -> bool:
-    return _HAS_CREDIT_TAIL(low) and _CREDIT_TAIL.search(low) is not None
+def _credit_tail(low: str, *, short: bool) -> bool:
+    """A caption ending with its credit (``_CREDIT_TAIL``; ``short``: also a photo credit)."""
+    if not _HAS_CREDIT_TAIL(low):
+        return False
+    return _CREDIT_TAIL.search(low) is not None or (
+        short and _PHOTO_CREDIT_TAIL.search(low) is not None
+    )
 
 
 def _media(text: str) -> bool:
@@ -587,7 +597,9 @@ def _long_furniture(text: str, low: str) -> bool:
     with their credit."""
     return _media(text) or (
         len(text) <= _NOTICE_MAX_CHARS
-        and ((_HAS_NOTICE(low) and _NOTICE.search(low) is not None) or _credit_tail(low))
+        and (
+            (_HAS_NOTICE(low) and _NOTICE.search(low) is not None) or _credit_tail(low, short=False)
+        )
     )
 
 
