@@ -218,8 +218,8 @@ class LinearScorer:
         if free and all(u.role == "B" for u in units):
             # A news item is never all furniture: a one-paragraph item the model scores as
             # boilerplate keeps its likeliest story paragraph as the lead.
-            best = max(free, key=lambda i: scores[i][1])  # type: ignore[index]
-            units[best].role = "L"
+            lead_scores = [sc[1] for sc in scores if sc is not None]  # in the order of `free`
+            units[free[lead_scores.index(max(lead_scores))]].role = "L"
 
 
 def load_model(text: str) -> LinearScorer:

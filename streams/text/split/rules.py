@@ -494,6 +494,10 @@ def _social(low: str) -> bool:
     return _HAS_SOCIAL(low) and _SOCIAL.search(low) is not None
 
 
+def _notice(low: str) -> bool:
+    return _HAS_NOTICE(low) and _NOTICE.search(low) is not None
+
+
 def _subscribe(low: str) -> bool:
     return _HAS_SUBSCRIBE(low) and _SUBSCRIBE.search(low) is not None
 
@@ -538,7 +542,7 @@ def _boiler_text(text: str, low: str, fold: str) -> bool:
         return True
     if _appeal(low):
         return True
-    if _HAS_NOTICE(low) and _NOTICE.search(low):
+    if _notice(low):
         return True
     if n_words <= 14 and text[-1:] not in ".!?…" and _crumb(text):
         return True
@@ -596,10 +600,7 @@ def _long_furniture(text: str, low: str) -> bool:
     and URL; cookie and comment-form notices, which run to a few dozen words; captions that end
     with their credit."""
     return _media(text) or (
-        len(text) <= _NOTICE_MAX_CHARS
-        and (
-            (_HAS_NOTICE(low) and _NOTICE.search(low) is not None) or _credit_tail(low, short=False)
-        )
+        len(text) <= _NOTICE_MAX_CHARS and (_notice(low) or _credit_tail(low, short=False))
     )
 
 
