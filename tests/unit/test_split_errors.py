@@ -64,28 +64,21 @@ TEASERS_EN = [
 ]
 
 
+def _each_language(uk: str, ru: str, en: str) -> list[tuple[list[str], str, list[str]]]:
+    """(story, line, teasers) per language: the invented story and teasers with its ``line``."""
+    return [(STORY_UK, uk, TEASERS_UK), (STORY_RU, ru, TEASERS_RU), (STORY_EN, en, TEASERS_EN)]
+
+
 # --- a lead paragraph called a teaser (the cut came too early) ----------------------------------
 
 
 @pytest.mark.parametrize(
     ("story", "context", "teasers"),
-    [
-        (
-            STORY_UK,
-            "Раніше в Житомирі вже тричі за зиму виникали пориви на магістральних трубах.",
-            TEASERS_UK,
-        ),
-        (
-            STORY_RU,
-            "Ранее на этом же складе в прошлом году произошло короткое замыкание.",
-            TEASERS_RU,
-        ),
-        (
-            STORY_EN,
-            "In January, the city opened a similar centre for children with disabilities.",
-            TEASERS_EN,
-        ),
-    ],
+    _each_language(
+        "Раніше в Житомирі вже тричі за зиму виникали пориви на магістральних трубах.",
+        "Ранее на этом же складе в прошлом году произошло короткое замыкание.",
+        "In January, the city opened a similar centre for children with disabilities.",
+    ),
 )
 def test_context_paragraph_stays_in_the_lead(
     story: list[str], context: str, teasers: list[str]
@@ -99,11 +92,11 @@ def test_context_paragraph_stays_in_the_lead(
 
 @pytest.mark.parametrize(
     ("story", "short", "teasers"),
-    [
-        (STORY_UK, "Роботи фінансує міська рада.", TEASERS_UK),
-        (STORY_RU, "Работы оплатит городской бюджет.", TEASERS_RU),
-        (STORY_EN, "The city paid for the works.", TEASERS_EN),
-    ],
+    _each_language(
+        "Роботи фінансує міська рада.",
+        "Работы оплатит городской бюджет.",
+        "The city paid for the works.",
+    ),
 )
 def test_short_last_paragraph_stays_in_the_lead(
     story: list[str], short: str, teasers: list[str]
@@ -387,11 +380,11 @@ def test_story_lines_near_the_notice_patterns_are_not_furniture(line: str) -> No
 
 @pytest.mark.parametrize(
     ("story", "line", "teasers"),
-    [
-        (STORY_UK, "Про це повідомила пресслужба міськради у Telegram.", TEASERS_UK),
-        (STORY_RU, "Об этом сообщает пресс-служба ГСЧС в Facebook.", TEASERS_RU),
-        (STORY_EN, "This was reported by the city council on Telegram.", TEASERS_EN),
-    ],
+    _each_language(
+        "Про це повідомила пресслужба міськради у Telegram.",
+        "Об этом сообщает пресс-служба ГСЧС в Facebook.",
+        "This was reported by the city council on Telegram.",
+    ),
 )
 def test_attribution_line_naming_a_network_stays_in_the_lead(
     story: list[str], line: str, teasers: list[str]
