@@ -99,6 +99,7 @@ _BOILER_L = re.compile(
     r"|share(?:\s+this)?(?:\s+(?:article|story|post|page))?(?:\s+on\s+\w+)?|tweet|email|print|друк"
     r"|джерело|источник|source|головна|главная|home|зміст|содержание|contents"
     r"|відео\s+дня|видео\s+дня|важливо|важно|новини|новости|news|топ|top|live"
+    r"|новини\s+по\s+днях|новости\s+по\s+дням|архів\s+новин|архив\s+новостей|news\s+archive"
     r"|підтримати|поддержать|support\s+us|donate"
     r"|читати\s+(?:українською|російською|англійською)|читать\s+(?:на\s+)?(?:русском|украинском).*"
     r"|читать\s+новость\s+на\s+\w+|читати\s+новину\s+\w+\s*\w*|read\s+in\s+\w+"
@@ -136,6 +137,11 @@ _NOTICE = re.compile(
     r"|email\s+address\s+will\s+not\s+be\s+published|cannot\s+copy\s+(?:the\s+)?content"
     r"|браузер\s+не\s+(?:поддерживает|підтримує)|browser\s+does\s+not\s+support"
     r"|опубліковано\s+більш\s+як\s+рік\s+тому|опубликован\w*\s+более\s+года\s+назад"
+    # copyright and sponsor notices, a rating widget with no votes
+    r"|права\s+на\s+(?:всі\s+|все\s+)?(?:матеріал|материал)|(?:усі|всі|все)\s+права\s+(?:захищен|защищен)"
+    r"|all\s+rights\s+reserved|сайт\s+(?:створен\w*|создан\w*)\s+(?:за|при)\s+(?:підтримк|поддержк)"
+    r"|^(?:no\s+votes\s+yet|(?:ще\s+)?немає\s+(?:голосів|оцінок)|(?:пока\s+)?нет\s+(?:голосов|оценок)"
+    r"|(?:голосов|оценок)\s+(?:пока\s+)?нет)\W*$"
 )
 _NOTICE_MAX_CHARS = 450
 # "Author: Editors Desk, Natalie Andrews, and Siobhan Hughes": a labelled byline may list several
@@ -143,11 +149,14 @@ _NOTICE_MAX_CHARS = 450
 _AUTHOR_LABEL = re.compile(r"^\W*(?:автор(?:ка|и)?|authors?|текст|by)\s*:\s*\S")
 _MEDIA_LINE = re.compile(r"^(?:!\[[^\]]*\]\(\S*\)|<image>.*?</image>\S*|<image>[^<]*)$", re.S)
 _HASHTAGS = re.compile(r"^(?:#\w+[\s,;]*)+$")  # a run of hashtags under a post
-_NOTICE_WORDS = ("ctrl", "cookie", "адрес", "address", "copy", "браузер", "browser", "рік", "года")
+_NOTICE_WORDS = (
+    "ctrl", "cookie", "адрес", "address", "copy", "браузер", "browser", "рік", "года", "права",
+    "rights", "сайт", "votes", "немає", "нет",
+)  # fmt: skip
 # "Автор: Ольга Мельник", "By John Smith", "Текст: ..." (lower-cased text).
 _BYLINE = re.compile(
     r"^\W*(?:автор(?:ка|и)?|author|by|текст|редактор(?:ка)?|editor|written\s+by|підготував"
-    r"|підготувала|подготовил|подготовила)\s*[:\-–—]?\s+[^.!?]{2,60}$"
+    r"|підготувала|подготовил|подготовила|редакція\s+сайту|редакция\s+сайта)\s*[:\-–—]?\s+[^.!?]{2,60}$"
 )
 # A site's own name on a line: "glavcom.ua", "ZHYTOMYR-NEWS.COM.UA", "Lviv Daily News".
 _SITE_NAME = re.compile(
@@ -199,6 +208,7 @@ _CREDIT_HEAD = re.compile(
 )
 _CREDIT_ANY = re.compile(
     r"\b(?:фото|photo)\s*:|©|\(c\)\s|з\s+відкритих\s+джерел|из\s+открытых\s+источников"
+    r"|\bфото\s+(?:предоставлен|надан)"
     r"|подробнее\s+читайте|докладніше\s+читайте"
 )
 _CREDIT_ANY_WORDS = ("фото", "photo", "©", "(c)", "відкритих", "открытых", "читайте")
@@ -211,7 +221,11 @@ _CREDIT_TAIL = re.compile(
     r"(?:\b(?:reuters|ap\s+photo|afp|epa(?:-efe)?|getty\s+images|anadolu|риа\s+новости|тасс|уніан"
     r"|униан)\s*/\s*[\w.-]+(?:\s[\w.-]+){0,3}"
     r"|/\s*(?:риа\s+новости|тасс|reuters|getty\s+images|afp|epa|уніан|униан|depositphotos"
-    r"|shutterstock|unsplash|pexels|pixabay|freepik))\W*$"
+    r"|shutterstock|unsplash|pexels|pixabay|freepik)"
+    # "... (Getty Images)", "... (фото: Getty Images)"; an agency in brackets only after a
+    # sentence ("... 2022. (Reuters", cut off): "... said (AFP)" may end a story paragraph
+    r"|\(\s*(?:(?:фото|photo)\s*:\s*)?(?:getty(?:\s+images)?|ap\s+photo|depositphotos|shutterstock)"
+    r"[^()]{0,30}\)?|[.!?]\s+\((?:reuters|afp|epa|ap)\b[^()]{0,30}\)?)\W*$"
 )
 _PHOTO_CREDIT_TAIL = re.compile(
     r"(?:[(/]\s*(?:фото|photo|колаж|коллаж|скриншот|скріншот|інфографіка|инфографика|ілюстрація"
