@@ -573,3 +573,20 @@ def test_site_notices_and_credits_below_the_story_are_furniture(line: str) -> No
 )
 def test_story_lines_near_the_site_notice_patterns_are_not_furniture(line: str) -> None:
     assert not _feat(line).is_boiler()
+
+
+@pytest.mark.parametrize("fragment", ["На минулих", "У до", "Пр", "«Ми зробимо"])
+def test_story_cut_off_after_a_word_or_two_keeps_its_fragment(fragment: str) -> None:
+    """LABELING.md: a truncated last paragraph is still story. Cut after a word or two it had
+    been fixed as a tag-like line; a sentence's opening (a short first word, an open quote)
+    right after the story's last paragraph is its cut-off end."""
+    res = split_text("\n\n".join([*STORY_UK, fragment, *TEASERS_UK]))
+    assert res.lead == [*STORY_UK, fragment]
+    assert _t(res) == TEASERS_UK
+
+
+@pytest.mark.parametrize("line", ["Ірина Тетеріна", "Схожі статті", "Freepik", "DMCA"])
+def test_name_or_label_after_the_story_stays_furniture(line: str) -> None:
+    res = split_text("\n\n".join([*STORY_UK, line, *TEASERS_UK]))
+    assert line in res.boilerplate
+    assert res.lead == STORY_UK

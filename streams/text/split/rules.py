@@ -868,6 +868,10 @@ def _finish(units: list[_Unit], title: str | None) -> SplitResult:
             nxt = next((v for v in units[i + 1 :] if v.role in (_LEAD, _TEASER)), None)
             if nxt is not None and nxt.role == _LEAD:
                 u.role = _LEAD
+            elif units[i - 1].role == _LEAD and _cut_fragment(u.text):
+                # The story's last paragraph cut off after a word or two ("На прошлых", "Пр",
+                # "«Це надзвичайно"): still the story (LABELING.md), not a tag-like line.
+                u.role = _LEAD
     lead: list[str] = []
     teasers: list[Teaser] = []
     boiler: list[str] = []
@@ -879,6 +883,17 @@ def _finish(units: list[_Unit], title: str | None) -> SplitResult:
         elif u.role == _BOILER_R:
             boiler.append(u.text)
     return SplitResult(title, lead, teasers, boiler)
+
+
+def _cut_fragment(text: str) -> bool:
+    """A line of a word or two that opens a sentence rather than names something: a quote left
+    open, or a short word of a sentence's opening ("На прошлых", "У до", "Пр"); a longer first
+    word ("Похожие статьи", "High views") is a label. (``text`` is a ``minor`` line: at most
+    three words, capitalised, no punctuation.)"""
+    if text[:1] in '"«“' and not any(q in text[1:] for q in '"»”'):
+        return True
+    first = text.split()[0]
+    return len(first) <= 3 and (len(first) == 1 or first[1:].islower())
 
 
 # Markers and page furniture live in short lines; longer ones skip those checks.
