@@ -1,7 +1,8 @@
 """One command for the text core's quality: ``python -m bench.eval`` (or ``make eval``).
 
 Runs, against ``../shared/eval-dev/`` (read in place) and the repository's own ``tests/data/``:
-split precision/recall/F1 (lead and teasers, with trafilatura's scores and speed beside ours),
+split precision/recall/F1 (lead and teasers, with trafilatura's scores and speed beside ours;
+a careful reader's labels on held-out items beside the model's, ``bench.reader_check``),
 tag micro and per-tag precision/recall/F1, dedup pairwise precision/recall/F1 (the Deduplicator
 alone, and end to end through ``news-streams process --all`` as the README defines it). Prints a
 summary against the bars and writes ``bench/results/eval.json``.
@@ -17,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench import eval_dedup, eval_pages, eval_split, eval_tags, eval_topics
+from bench import eval_dedup, eval_pages, eval_split, eval_tags, eval_topics, reader_check
 from bench.corpus import ROOT, SharedMissing, shared_dir, write_results
 
 RESULTS = ROOT / "bench" / "results"
@@ -94,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         _section("split (lead / teasers), trafilatura beside ours")
         eval_split.main(["--json", str(RESULTS / "eval-split.json")])
         out["split"] = json.loads((RESULTS / "eval-split.json").read_text())
+        _section("split: a careful reader vs the model on the same held-out text items")
+        rc_path = RESULTS / "reader_check.json"
+        rc_path.unlink(missing_ok=True)
+        reader_check.main(["--json", str(rc_path)])
+        if rc_path.exists():
+            out["reader_check"] = json.loads(rc_path.read_text())
         _section("tags (18 entity tags)")
         eval_tags.main(["--json", str(RESULTS / "eval-tags.json")])
         out["tags"] = json.loads((RESULTS / "eval-tags.json").read_text())
@@ -142,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{traf['items_per_s']:.0f} items/s vs ours {traf['ours_items_per_s']:.0f} "
         f"({traf['speedup']:.1f}x)"
     )
+    rc = out.get("reader_check") or {}
+    if rc.get("items"):
+        print(
+            f"held-out text items a careful reader labelled ({rc['items']}): lead F1 model "
+            f"{rc['model']['lead_f1']:.3f}, reader {rc['reader']['lead_f1']:.3f}"
+        )
     out["summary"] = figures
     write_results(args.json, out)
     return 1 if failed else 0

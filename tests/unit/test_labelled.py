@@ -47,3 +47,38 @@ def test_agreement_figures() -> None:
     assert a["teasers"]["p"] == 1.0 and a["teasers"]["r"] == 0.5
     by = report(pairs)["by_lang"]
     assert by["ru"]["agreement"] == round(2 / 3, 4) and by["uk"]["agreement"] == 0.8
+
+
+def test_reader_check_scores_reader_and_model_on_the_same_items() -> None:
+    from bench.reader_check import score
+
+    items = [
+        {"id": "a", "gold": "TLLSS", "pred": "TLLLS"},
+        {"id": "b", "gold": "BLLS", "pred": "BLSS"},
+        {"id": "c", "gold": "LLS", "pred": "LLS"},  # not labelled by the reader: left out
+    ]
+    res = score(items, {"a": "TLLSS", "b": "BTLS"})
+    assert res["items"] == 2
+    assert res["reader"]["lead_tp_fp_fn"] == [3, 0, 1]  # the title it saw in "b" is not lead
+    assert res["reader"]["story_f1"] == 1.0  # ...but it is story
+    assert res["reader"]["exact_items"] == 1
+    assert res["model"]["lead_tp_fp_fn"] == [3, 1, 1]
+    assert res["model"]["teaser_f1"] == round(2 * 2 / (2 * 2 + 1 + 1), 4)
+    with pytest.raises(ValueError, match="3 labels for 4 paragraphs"):
+        score(items, {"b": "BLS"})
+
+
+def test_reader_labels_are_references_only() -> None:
+    """The reader's files keep item ids and labels, never the texts they read."""
+    from bench.reader_check import READER_DIR
+
+    rows = [
+        json.loads(line)
+        for path in sorted(READER_DIR.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert rows
+    for r in rows:
+        assert set(r) == {"id", "n", "labels", "by"}
+        assert len(r["labels"]) == r["n"] and set(r["labels"]) <= set("TLSB")
