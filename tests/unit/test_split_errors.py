@@ -12,10 +12,9 @@ import pytest
 from streams.text.split import SplitResult, split_html, split_text
 from streams.text.split.rules import _feat, prepare
 
-# Known gaps of the current model (issue 8 is not closed by it: leave-sites-out lead F1 0.934,
-# teaser F1 0.967): a short story followed by unrelated ledes sometimes takes the first lede in,
-# or is cut after its first paragraph. strict: the test fails once the gap is closed, so the
-# mark has to go.
+# Every invented fixture below splits exactly (no known-gap marks are left). On unseen sites the
+# model still misses issue 8's lead target (leave-sites-out lead F1 0.954, teaser F1 0.978:
+# README, "Quality and speed"); those errors need to know which event a paragraph reports.
 
 
 def _t(res: SplitResult) -> list[str]:
