@@ -630,6 +630,7 @@ def _matches_furniture(f: _Feat, block: Block | None) -> bool:
         or _social(low)
         or _subscribe(low)
         or _appeal(low)
+        or _notice(low)
         or _SEPARATOR.search(_unquote(text))
         or _TAGLINE.match(text)
     )
