@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if rc.get("items"):
         print(
             f"held-out text items a careful reader labelled ({rc['items']}): lead F1 model "
-            f"{rc['model']['lead_f1']:.3f}, reader {rc['reader']['lead_f1']:.3f}"
+            f"{rc['model']['lead']['f1']:.3f}, reader {rc['reader']['lead']['f1']:.3f}"
         )
     out["summary"] = figures
     write_results(args.json, out)

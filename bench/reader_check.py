@@ -27,6 +27,7 @@ from typing import Any
 
 from bench import train_split
 from bench.corpus import ROOT, SharedMissing, write_results
+from bench.label_agreement import Pair, _prf
 from bench.labelled import all_records, iter_fold_splits
 from bench.lso_split import EVAL_SEED
 from bench.split_items import build_items
@@ -57,48 +58,32 @@ def _held_out_items(*, predict: bool) -> list[dict[str, Any]]:
     return out
 
 
-def _counts(pairs: Sequence[tuple[str, str]], role: str) -> tuple[int, int, int]:
-    tp = sum(1 for g, p in pairs if g == role and p == role)
-    fp = sum(1 for g, p in pairs if g != role and p == role)
-    fn = sum(1 for g, p in pairs if g == role and p != role)
-    return tp, fp, fn
-
-
-def _f1(tp: int, fp: int, fn: int) -> float:
-    return round(2 * tp / max(1, 2 * tp + fp + fn), 4)
-
-
 def score(items: Sequence[dict[str, Any]], labels: dict[str, str]) -> dict[str, Any]:
-    """Reader and model against the gold on the items the reader labelled."""
-    out: dict[str, Any] = {"items": 0}
-    pairs: dict[str, list[tuple[str, str]]] = {"reader": [], "model": [], "reader_vs_model": []}
-    exact = {"reader": 0, "model": 0}
+    """Reader and model against the gold on the items the reader labelled (paragraph P/R/F1 as
+    ``bench.label_agreement`` scores one labelling against another)."""
+    pairs: dict[str, list[Pair]] = {"reader": [], "model": [], "reader_vs_model": []}
     for it in items:
         lab = labels.get(it["id"])
         if lab is None:
             continue
         if len(lab) != len(it["gold"]):
             raise ValueError(f"{it['id']}: {len(lab)} labels for {len(it['gold'])} paragraphs")
-        out["items"] += 1
-        pairs["reader"] += list(zip(it["gold"], lab, strict=True))
-        pairs["model"] += list(zip(it["gold"], it["pred"], strict=True))
-        pairs["reader_vs_model"] += list(zip(lab, it["pred"], strict=True))
-        exact["reader"] += lab == it["gold"]
-        exact["model"] += it["pred"] == it["gold"]
+        pairs["reader"].append(Pair(it["id"], "?", it["gold"], lab))
+        pairs["model"].append(Pair(it["id"], "?", it["gold"], it["pred"]))
+        pairs["reader_vs_model"].append(Pair(it["id"], "?", lab, it["pred"]))
+    out: dict[str, Any] = {"items": len(pairs["reader"])}
     for who, ps in pairs.items():
-        lead = _counts(ps, "L")
-        teas = _counts(ps, "S")
         # "Story" = title or lead: a headline-like line taken for the title (or the reverse) is
         # still the story; LABELING.md allows a title only at index 0, which readers miss.
-        story = _counts([(g.replace("T", "L"), p.replace("T", "L")) for g, p in ps], "L")
+        story = [
+            p._replace(ref=p.ref.replace("T", "L"), check=p.check.replace("T", "L")) for p in ps
+        ]
         out[who] = {
-            "lead_f1": _f1(*lead),
-            "lead_tp_fp_fn": list(lead),
-            "teaser_f1": _f1(*teas),
-            "story_f1": _f1(*story),
+            "lead": _prf(ps, "L"),
+            "teasers": _prf(ps, "S"),
+            "story": _prf(story, "L"),
+            "exact_items": sum(p.ref == p.check for p in ps),
         }
-        if who in exact:
-            out[who]["exact_items"] = exact[who]
     return out
 
 
@@ -155,10 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"reader check: {res['items']} held-out text items labelled by a reader (gold unseen)")
     for who in ("reader", "model", "reader_vs_model"):
         r = res[who]
-        extra = f" | exact items {r['exact_items']}" if "exact_items" in r else ""
+        lead = r["lead"]
         print(
-            f"  {who:16} lead F1 {r['lead_f1']:.3f} (tp/fp/fn {r['lead_tp_fp_fn']}) | "
-            f"story (title+lead) F1 {r['story_f1']:.3f} | teaser F1 {r['teaser_f1']:.3f}{extra}"
+            f"  {who:16} lead F1 {lead['f1']:.3f} (P {lead['p']:.3f} / R {lead['r']:.3f}) | "
+            f"story (title+lead) F1 {r['story']['f1']:.3f} | teaser F1 {r['teasers']['f1']:.3f}"
+            f" | exact items {r['exact_items']}"
         )
     write_results(args.json, res)
     return 0

@@ -59,11 +59,13 @@ def test_reader_check_scores_reader_and_model_on_the_same_items() -> None:
     ]
     res = score(items, {"a": "TLLSS", "b": "BTLS"})
     assert res["items"] == 2
-    assert res["reader"]["lead_tp_fp_fn"] == [3, 0, 1]  # the title it saw in "b" is not lead
-    assert res["reader"]["story_f1"] == 1.0  # ...but it is story
+    lead = res["reader"]["lead"]  # the title it saw in "b" is not lead...
+    assert (lead["tp"], lead["pred"] - lead["tp"], lead["gold"] - lead["tp"]) == (3, 0, 1)
+    assert res["reader"]["story"]["f1"] == 1.0  # ...but it is story
     assert res["reader"]["exact_items"] == 1
-    assert res["model"]["lead_tp_fp_fn"] == [3, 1, 1]
-    assert res["model"]["teaser_f1"] == round(2 * 2 / (2 * 2 + 1 + 1), 4)
+    lead = res["model"]["lead"]
+    assert (lead["tp"], lead["pred"] - lead["tp"], lead["gold"] - lead["tp"]) == (3, 1, 1)
+    assert res["model"]["teasers"]["f1"] == round(2 * 2 / (2 * 2 + 1 + 1), 4)
     with pytest.raises(ValueError, match="3 labels for 4 paragraphs"):
         score(items, {"b": "BLS"})
 
