@@ -223,7 +223,11 @@ def expected_for(items: Iterable[RawItem], window_s: float) -> Expected:
             group_of[obj["event_id"]] = obj["duplicate_of"]
         else:
             group_of[obj["event_id"]] = obj["event_id"]
-            first[obj["event_id"]] = {"text": obj["text"], "kind": obj["kind"]}
+            first[obj["event_id"]] = {
+                "text": obj["text"],
+                "kind": obj["kind"],
+                "item_id": obj.get("item_id", ""),
+            }
     # A duplicate of a duplicate resolves to the first-seen unit of the chain.
     for eid, g in list(group_of.items()):
         seen = {eid}
@@ -530,13 +534,19 @@ class GroupOffsets:
             last = offs
         return last
 
-    def takeover_s(self, kill_t: float, stall_s: float = 5.0) -> tuple[float | None, list[int]]:
+    def takeover_s(
+        self, kill_t: float, stall_s: float = 5.0, landed_s: float = 1.5
+    ) -> tuple[float | None, list[int]]:
         """Seconds from ``kill_t`` until every partition with records pending has advanced
         again (the slowest one: the killed worker's, taken over), and the partitions that
         stalled longer than ``stall_s`` (longer than a commit interval). ``None`` if some
-        partition never moved again during the run."""
-        before = self.committed_at(kill_t)
-        after = [(ts, offs) for ts, offs in self.samples if ts > kill_t]
+        partition never moved again during the run.
+
+        The baseline is what is committed ``landed_s`` after the kill, not at it: a commit the
+        killed worker made just before dying shows up in a later sample, and would otherwise
+        read as a takeover within a second."""
+        before = self.committed_at(kill_t + landed_s)
+        after = [(ts, offs) for ts, offs in self.samples if ts > kill_t + landed_s]
         if not after:
             return None, []
         worst = 0.0
@@ -563,7 +573,8 @@ class GroupOffsets:
 @dataclass
 class Scenario:
     """One run: ``fault`` is none | kill_worker | kill_one_of_two | kill_broker | sigterm |
-    kill_core (``kill -9`` of the worker's text-core processes)."""
+    kill_core (``kill -9`` of the worker's text-core processes) | add_worker (a second worker
+    joins the busy one: a rebalance under load, as when an operator scales out)."""
 
     name: str
     fault: str = "none"
@@ -627,6 +638,10 @@ class Report:
     worker_exit: list[int | None] = field(default_factory=list)
     lost_examples: list[str] = field(default_factory=list)
     twice_examples: list[str] = field(default_factory=list)
+    lost_trace: dict[str, dict[str, int]] = field(default_factory=dict)
+    """For each lost group (up to 5): records holding its event_id (its item_id on news.raw)
+    per topic of the app, committed and all (``*`` = read_uncommitted, aborted ones too), so a
+    failure shows the hop where the unit vanished."""
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -815,11 +830,11 @@ class Run:
         producer: asyncio.Task[None] | None = None
         try:
             self.workers.append(WorkerProc(env, "w1"))
-            if sc.fault == "kill_one_of_two":
+            if sc.fault in ("kill_one_of_two", "add_worker"):
                 env2 = {**env, "NEWS_DATA_DIR": str(self.workdir / "w2")}
                 env2["NEWS_WEB_PORT"] = str(free_port())
                 self.workers.append(WorkerProc(env2, "w2"))
-            for w in self.workers:
+            for w in self.workers[: 1 if sc.fault == "add_worker" else None]:
                 w.start()
             t_start = self.workers[0].started_at
             producer = asyncio.create_task(self._producer_task(bootstrap, reader))
@@ -856,8 +871,11 @@ class Run:
                 rep.worker_exit.append(w.proc.returncode if w.proc else None)
             await reader.stop()
             await offsets.stop()
+            self._score(reader)
+            if rep.lost_groups:
+                with contextlib.suppress(Exception):
+                    rep.lost_trace = await self._trace_lost(bootstrap)
             await asyncio.to_thread(self.broker.stop)
-        self._score(reader)
         rep.duration_s = time.monotonic() - t_begin
         self.say(rep.summary())
         return rep
@@ -882,6 +900,9 @@ class Run:
             return time.time()
         if sc.fault == "kill_one_of_two":
             await asyncio.to_thread(self.workers[1].kill9)
+            return None
+        if sc.fault == "add_worker":
+            self.workers[1].start()
             return None
         if sc.fault == "kill_core":
             rep.notes.append(f"killed text-core processes {self.workers[0].kill9_children()}")
@@ -923,6 +944,53 @@ class Run:
                 return
             await asyncio.sleep(0.25)
         self.report.notes.append(f"timeout after {self.sc.timeout_s:.0f}s")
+
+    async def _trace_lost(self, bootstrap: str) -> dict[str, dict[str, int]]:
+        """Where the lost groups' units are: see :attr:`Report.lost_trace`."""
+        lost = [e.split(":", 1)[0] for e in self.report.lost_examples]
+        item_of = {eid: self.expected.first[eid].get("item_id", "") for eid in lost}
+        out: dict[str, dict[str, int]] = {eid: {} for eid in lost}
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if t.startswith((self.app_id, "news."))]
+            described = await admin.describe_topics(names)
+            all_tps = [
+                TopicPartition(d["topic"], p["partition"])
+                for d in described
+                for p in d["partitions"]
+            ]
+        finally:
+            await admin.close()
+        for isolation, mark in (("read_committed", ""), ("read_uncommitted", "*")):
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=bootstrap, group_id=None, isolation_level=isolation
+            )
+            await consumer.start()
+            try:
+                tps = list(all_tps)
+                consumer.assign(tps)
+                await consumer.seek_to_beginning(*tps)
+                ends = await consumer.end_offsets(tps)
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    if all([await consumer.position(tp) >= ends[tp] for tp in tps]):
+                        break
+                    batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+                    for tp, recs in batch.items():
+                        for r in recs:
+                            value = r.value or b""
+                            for eid in lost:
+                                item = item_of[eid].encode()
+                                if eid.encode() in value or (
+                                    tp.topic == topics.RAW and item and r.key == item
+                                ):
+                                    where = out[eid]
+                                    key = f"{tp.topic}{mark}"
+                                    where[key] = where.get(key, 0) + 1
+            finally:
+                await consumer.stop()
+        return out
 
     def _score(self, reader: EventReader) -> None:
         rep, exp = self.report, self.expected

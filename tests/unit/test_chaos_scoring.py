@@ -9,6 +9,7 @@ from tests.integration.chaos import (
     SENTINEL_FEED,
     EventReader,
     Expected,
+    GroupOffsets,
     Run,
     Scenario,
     Seen,
@@ -64,3 +65,30 @@ def test_missing_group_absorbed_by_a_near_duplicate_is_not_lost(tmp_path: Path) 
     rep = _score([("a", TEXTS["a"]), ("c", TEXTS["c"]), ("zz", TEXTS["e"])], tmp_path).report
     assert rep.lost_groups == 0
     assert rep.lost_reordered == 1
+
+
+def _offsets(samples: list[tuple[float, dict[int, int]]], end: dict[int, int]) -> GroupOffsets:
+    offsets = GroupOffsets("127.0.0.1:1", "g", len(end))
+    offsets.samples, offsets.end = samples, end
+    return offsets
+
+
+def test_takeover_waits_for_the_killed_workers_partition() -> None:
+    # Kill at t=10. Partition 0 (the survivor's) keeps moving; partition 1 (the killed
+    # worker's) shows its last pre-kill commit at t=10.3, then stalls until t=21.
+    samples = [
+        (9.8, {0: 10, 1: 20}),
+        (10.3, {0: 11, 1: 25}),
+        (10.8, {0: 12, 1: 25}),
+        (12.0, {0: 14, 1: 25}),
+        (21.0, {0: 20, 1: 26}),
+    ]
+    took, stalled = _offsets(samples, {0: 30, 1: 30}).takeover_s(10.0)
+    assert took == 11.0  # not 0.3: the late-landing commit of the dead worker is no takeover
+    assert stalled == [1]
+
+
+def test_takeover_is_none_when_a_partition_never_moves_again() -> None:
+    samples = [(9.8, {0: 10, 1: 20}), (12.0, {0: 14, 1: 20}), (20.0, {0: 18, 1: 20})]
+    took, stalled = _offsets(samples, {0: 30, 1: 30}).takeover_s(10.0)
+    assert took is None and stalled == [1]
