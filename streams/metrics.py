@@ -76,6 +76,14 @@ STATE_RESTORE_SECONDS = Histogram(
     "Time to rebuild one stage partition's state from its state topic.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+STAGE_RETRIES = Counter(
+    "news_stage_batch_retries_total",
+    "Dedup-stage batches not decided on the first attempt, by reason: not_owned (the input "
+    "partition moved in a rebalance; its new owner replays the batch), fenced (another process "
+    "started the partition's transactional producer; fenced back, restored, decided again), "
+    "kafka (a state restore or transaction failed; restored and decided again).",
+    ["stage", "reason"],
+)
 BATCH_SECONDS = Histogram(
     "news_batch_seconds",
     "Time per batch by stage and phase: process (text core / decide) and write (send and "

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import orjson
 import xxhash
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from faust.types import TP as FaustTP
 
 from streams import topics
 from streams.events import HEADERS
@@ -34,6 +37,7 @@ from streams.metrics import (
     EVENTS,
     PROCESS_SECONDS,
     RAW_CONSUMED,
+    STAGE_RETRIES,
     STATE_ENTRIES,
     STATE_RESTORE_SECONDS,
     TAG_EVENTS,
@@ -52,6 +56,9 @@ from streams.times import parse_time
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+EXIT_BATCH_FAILED = 70
+"""Exit status of a worker that stopped on a failed batch (EX_SOFTWARE): restart it."""
 
 UNITS_RECORD_BYTES = 512 * 1024
 """Units bound for one partition are packed into records of at most this size."""
@@ -286,9 +293,7 @@ class Runtime:
                 if (stage, partition) not in self._owned:
                     return  # revoked before its turn: the next owner restores it
                 await self.state(stage, partition)
-        except Fenced:
-            pass
-        except Exception:  # the first batch retries the restore and fails loudly
+        except Exception:  # the first batch retries the restore
             log.exception("dedup stage %d partition %d: restore failed", stage, partition)
         finally:
             RESTORES.active.discard((stage, partition))
@@ -325,17 +330,67 @@ class Runtime:
     def _event_topics(self) -> list[str]:
         return [topics.EVENTS, *(topics.tag_topic(t) for t in self.p.tag_ids)]
 
-    async def run_stage(self, stage: int, partition: int, units: list[Unit]) -> None:
-        """Decide one partition's batch, commit its outputs and state, then apply the state."""
+    def owns(self, stage: int, partition: int) -> bool:
+        """Whether this worker's consumer holds partition ``partition`` of the stage's input.
+
+        The same test Faust applies before committing an acknowledged offset: a batch of a
+        partition not held is never committed here, so its owner replays it. Deciding it here
+        instead would restore the partition's state and, in the final stage, start its
+        transactional producer: that fences the rightful owner in the middle of its own batch.
+        """
+        tp = FaustTP(topics.units_topic(self.settings.app_id, stage), partition)
+        return tp in self.p.app.consumer.assignment()
+
+    async def run_stage(self, stage: int, partition: int, units: list[Unit]) -> bool:
+        """Decide one partition's batch, commit its outputs and state, then apply the state.
+
+        Returns True once the batch is committed, False once the partition is no longer ours
+        (its owner replays the batch; the caller keeps Faust from recording its offsets, see
+        :func:`_leave_unacked`). Faust acknowledges the batch's offsets when the agent returns
+        to it, so returning early on any other failure would lose the batch: a fenced
+        transaction or a failed restore or commit is retried here, from a fresh restore.
+        """
         async with self.lock(stage, partition):
-            await self._run_stage(stage, partition, units)
+            delay = 0.5
+            while True:
+                if not self.owns(stage, partition):
+                    labelled(STAGE_RETRIES, str(stage), "not_owned").inc()
+                    log.info(
+                        "dedup stage %d partition %d: a batch of %d units left to the "
+                        "partition's new owner (it moved in a rebalance)",
+                        stage,
+                        partition,
+                        len(units),
+                    )
+                    return False
+                try:
+                    await self._run_stage(stage, partition, units)
+                except Fenced as exc:
+                    # We hold the input partition, so whoever started the producer since is
+                    # a former owner's late batch: fence it back, restore, decide again.
+                    self.states.pop((stage, partition), None)
+                    labelled(STAGE_RETRIES, str(stage), "fenced").inc()
+                    log.warning(
+                        "dedup stage %d partition %d: transaction fenced by another process "
+                        "while this worker holds the partition (%s); restoring and deciding "
+                        "the batch again",
+                        stage,
+                        partition,
+                        exc,
+                    )
+                except KafkaError as exc:
+                    self.states.pop((stage, partition), None)
+                    labelled(STAGE_RETRIES, str(stage), "kafka").inc()
+                    self.outputs.failing(f"dedup stage {stage} restore/transaction", exc)
+                else:
+                    self.outputs.working(f"dedup stage {stage} restore/transaction")
+                    return True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     async def _run_stage(self, stage: int, partition: int, units: list[Unit]) -> None:
         final = stage == STAGES - 1
-        try:
-            state = await self.state(stage, partition)
-        except Fenced:
-            return
+        state = await self.state(stage, partition)
         t0 = time.perf_counter()
         decision = state.decide(units)
         if decision.dropped:
@@ -353,12 +408,7 @@ class Runtime:
             t1 = time.perf_counter()
             labelled(BATCH_SECONDS, f"s{stage}", "process").observe(t1 - t0)
             if final and self.exactly_once:
-                try:
-                    await self.outputs.commit(partition, [*outputs, *changelog])
-                except Fenced:
-                    log.info("partition %d of the final stage moved to another worker", partition)
-                    self.states.pop((stage, partition), None)
-                    return
+                await self.outputs.commit(partition, [*outputs, *changelog])
             else:
                 await self.outputs.send(outputs)
                 await self.outputs.send(changelog)
@@ -463,14 +513,38 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
     @p.app.agent(p.raw, name=f"{s.app_id}.split")
     async def split_items(stream: Any) -> None:
         async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
-            labelled(BATCH_SIZE, "split").observe(len(batch))
-            t0 = time.perf_counter()
-            core = await rt.split([event.value for event in batch])
-            out = _forward(batch, core, topic)
-            t1 = time.perf_counter()
-            await rt.outputs.send(out)
-            labelled(BATCH_SECONDS, "split", "process").observe(t1 - t0)
-            labelled(BATCH_SECONDS, "split", "write").observe(time.perf_counter() - t1)
+            try:
+                labelled(BATCH_SIZE, "split").observe(len(batch))
+                t0 = time.perf_counter()
+                core = await rt.split([event.value for event in batch])
+                out = _forward(batch, core, topic)
+                t1 = time.perf_counter()
+                await rt.outputs.send(out)
+                labelled(BATCH_SECONDS, "split", "process").observe(t1 - t0)
+                labelled(BATCH_SECONDS, "split", "write").observe(time.perf_counter() - t1)
+            except Exception as exc:
+                _fail_batch("split", exc)
+
+
+def _fail_batch(agent: str, exc: BaseException) -> NoReturn:
+    """Exit at once, before Faust acknowledges a batch our code failed on.
+
+    ``take_events`` acknowledges a batch when control returns to it, also when our code raised,
+    and Faust then commits offsets whose outputs were never written: a silent loss. Exiting
+    without returning leaves them uncommitted, so the batch replays after the restart (or at
+    the partition's next owner). Kafka Streams' default for an uncaught exception is the same:
+    stop, commit nothing. Bad input never gets here (it goes to the dead-letter topic); this is
+    for bugs and for failures our retries do not cover.
+    """
+    log.critical(
+        "%s: a batch failed (%r); exiting without acknowledging it, so it is processed "
+        "again after a restart",
+        agent,
+        exc,
+        exc_info=exc,
+    )
+    logging.shutdown()
+    os._exit(EXIT_BATCH_FAILED)
 
 
 def _dead(msg: Any, element: Any, reason: str, code: str, single: bool, index: int) -> Record:
@@ -487,13 +561,51 @@ def _register_stage(p: Pipeline, rt: Runtime, stage: int) -> None:
     @p.app.agent(p.units[stage], name=f"{s.app_id}.dedup-s{stage}")
     async def dedup(stream: Any) -> None:
         async for batch in stream.take_events(s.batch_max, within=s.batch_within_s):
-            by_partition: dict[int, list[Unit]] = defaultdict(list)
-            for event in batch:
-                part = by_partition[event.message.partition]
-                part.extend(Unit.from_json(u) for u in orjson.loads(event.value))
-            for units in by_partition.values():
-                units.sort(key=lambda u: u.ts)  # earliest publication decided first (stable)
-            labelled(BATCH_SIZE, f"s{stage}").observe(sum(len(v) for v in by_partition.values()))
-            await asyncio.gather(
-                *(rt.run_stage(stage, part, units) for part, units in by_partition.items())
-            )
+            try:
+                by_partition, dead = _decode_units(batch)
+                if dead:
+                    await rt.outputs.send(dead)
+                labelled(BATCH_SIZE, f"s{stage}").observe(
+                    sum(len(v) for v in by_partition.values())
+                )
+                parts = list(by_partition)
+                done = await asyncio.gather(
+                    *(rt.run_stage(stage, part, by_partition[part]) for part in parts)
+                )
+                left = {part for part, ok in zip(parts, done, strict=True) if not ok}
+                if left:
+                    _leave_unacked([e for e in batch if e.message.partition in left])
+            except Exception as exc:
+                _fail_batch(f"dedup stage {stage}", exc)
+
+
+def _leave_unacked(events: Sequence[Any]) -> None:
+    """Keep Faust from recording these events' offsets as processed (a revoked partition's).
+
+    Faust discards the commit of a partition it no longer holds, but keeps the acknowledged
+    offsets: were the partition assigned back to this worker later, they would count as done
+    and could be committed before the records are processed again. A message already marked
+    acked is skipped by ``take_events``' acknowledgement (``Message.ack``), so it never enters
+    that bookkeeping, and ``wait_empty`` does not wait for it.
+    """
+    for event in events:
+        event.message.acked = True
+
+
+def _decode_units(batch: Sequence[Any]) -> tuple[dict[int, list[Unit]], list[Record]]:
+    """A stage batch's units by input partition, earliest publication first, and the dead
+    letters of records that are not unit lists (only workers write these topics, so such a
+    record means a foreign writer or a corrupted topic: kept, not fatal)."""
+    by_partition: dict[int, list[Unit]] = defaultdict(list)
+    dead: list[Record] = []
+    for event in batch:
+        msg = event.message
+        try:
+            units = [Unit.from_json(u) for u in orjson.loads(event.value)]
+        except Exception as exc:  # any malformed shape: JSON, fields, signature
+            dead.append(dlq_record(msg, f"not a list of units: {exc!r}", "bad_units"))
+            continue
+        by_partition[msg.partition].extend(units)
+    for units in by_partition.values():
+        units.sort(key=lambda u: u.ts)  # earliest publication decided first (stable)
+    return by_partition, dead

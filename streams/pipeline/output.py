@@ -119,19 +119,28 @@ class Outputs:
                 # markers are written; the 100 ms default backoff would idle every commit.
                 retry_backoff_ms=20,
             )
-            await producer.start()
-            # An empty transaction waits for InitProducerId: once it returns, the previous
-            # owner is fenced and its open transaction is aborted, so state reads are final.
-            await producer.begin_transaction()
-            await producer.commit_transaction()
+            try:
+                await producer.start()
+                # An empty transaction waits for InitProducerId: once it returns, the previous
+                # owner is fenced and its open transaction is aborted, so state reads are final.
+                await producer.begin_transaction()
+                await producer.commit_transaction()
+            except BaseException:
+                await _stop_quietly(producer)
+                raise
             self._txn[partition] = producer
         return producer
 
     async def commit(self, partition: int, records: Sequence[Record]) -> None:
-        """Send ``records`` in one transaction of the final stage's ``partition`` producer."""
-        await self.retrying("transaction", lambda: self._commit_once(partition, records))
+        """Send ``records`` in one transaction of the final stage's ``partition`` producer.
 
-    async def _commit_once(self, partition: int, records: Sequence[Record]) -> None:
+        One attempt. On any failure the producer is dropped, and the next one started for the
+        partition fences whatever this one left open, so a retry must restore the partition's
+        state after that fencing and decide again (``agents.py``): a transaction retried on
+        the old decision could repeat what a new owner committed meanwhile. :class:`Fenced` =
+        another process started this partition's producer since; other Kafka errors pass
+        through as they are.
+        """
         producer = await self.transactional(partition)
         try:
             await producer.begin_transaction()
@@ -159,20 +168,26 @@ class Outputs:
             try:
                 result = await op()
             except KafkaError as exc:
-                if self._failing_since is None:
-                    self._failing_since = time.monotonic()
-                    log.warning("Kafka %s failing (%s); retrying with backoff", what, exc)
+                self.failing(what, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 continue
-            if self._failing_since is not None:
-                log.warning(
-                    "Kafka %s working again after %.1f s",
-                    what,
-                    time.monotonic() - self._failing_since,
-                )
-                self._failing_since = None
+            self.working(what)
             return result
+
+    def failing(self, what: str, exc: BaseException) -> None:
+        """Note a failed Kafka operation (logged once until :meth:`working`)."""
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            log.warning("Kafka %s failing (%s); retrying with backoff", what, exc)
+
+    def working(self, what: str) -> None:
+        """Note a Kafka operation that succeeded (logs the end of a failing spell)."""
+        if self._failing_since is not None:
+            log.warning(
+                "Kafka %s working again after %.1f s", what, time.monotonic() - self._failing_since
+            )
+            self._failing_since = None
 
     async def stop(self) -> None:
         for partition in list(self._txn):

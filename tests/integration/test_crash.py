@@ -141,6 +141,23 @@ async def test_two_workers_kill9_one(tmp_path: Path) -> None:
     _check(report, broken)
 
 
+async def test_second_worker_joins_mid_stream(tmp_path: Path) -> None:
+    """A second worker joins a busy one (scaling out): the rebalance moves partitions while
+    batches are in flight; 0 groups lost, no event_id read twice (read_committed)."""
+    sc = Scenario(
+        "scale-out",
+        fault="add_worker",
+        guarantee="exactly_once",
+        items=240,
+        kill_at_produced=0.4,
+        burst=0.25,
+        rate=8.0,
+        timeout_s=200,
+    )
+    report = await _run(sc, tmp_path)
+    _check(report, _common(report, exactly_once=True))
+
+
 async def test_kill9_text_core_processes(tmp_path: Path) -> None:
     """``kill -9`` of the worker's text-core processes mid-stream: the worker replaces its pool
     and splits the batch again; 0 groups lost, no event_id read twice, no restart needed."""
