@@ -465,6 +465,22 @@ def build() -> dict[str, Any]:
         )
     )
 
+    lay.add(
+        timeseries(
+            "Dedup batches retried / s by reason",
+            "Batches not decided at the first attempt (news_stage_batch_retries_total): "
+            "not_owned after rebalances is normal; fenced or kafka outside a broker incident or "
+            "a rebalance means a worker competes for partitions it does not own.",
+            targets(
+                (
+                    f"sum by (stage, reason) (rate(news_stage_batch_retries_total[{RI}]))",
+                    "s{{stage}} {{reason}}",
+                )
+            ),
+            unit="ops",
+        )
+    )
+
     # --- Kafka / Faust -----------------------------------------------------------------------
     lay.row("Kafka / Faust")
     lay.add(

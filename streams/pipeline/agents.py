@@ -522,6 +522,9 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
                 await rt.outputs.send(out)
                 labelled(BATCH_SECONDS, "split", "process").observe(t1 - t0)
                 labelled(BATCH_SECONDS, "split", "write").observe(time.perf_counter() - t1)
+                # Written, but a partition revoked meanwhile is its new owner's to commit.
+                held = rt.p.app.consumer.assignment()
+                _leave_unacked([e for e in batch if e.message.tp not in held])
             except Exception as exc:
                 _fail_batch("split", exc)
 
