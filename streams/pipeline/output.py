@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.errors import IllegalOperation, KafkaError, ProducerFenced
 
 from streams.kafka import client_kwargs, compression_type
 from streams.settings import Settings
@@ -150,6 +150,11 @@ class Outputs:
         except ProducerFenced as exc:
             await self.drop(partition)
             raise Fenced(str(exc)) from exc
+        except IllegalOperation as exc:
+            # Not a KafkaError: aiokafka's transaction left the open state between our calls,
+            # when the producer was fenced while its request was in flight (measured).
+            await self.drop(partition)
+            raise Fenced(f"transaction no longer open: {exc}") from exc
         except KafkaError:
             # Whatever state the transaction is in, a new producer with the same id aborts it.
             await self.drop(partition)

@@ -345,6 +345,18 @@ class WorkerProc:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
 
+async def _fence(bootstrap: str, transactional_id: str) -> None:
+    """Start a transactional producer with this id and commit an empty transaction: Kafka
+    fences every earlier producer of the id and aborts its open transaction."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=transactional_id)
+    await producer.start()
+    try:
+        await producer.begin_transaction()
+        await producer.commit_transaction()
+    finally:
+        await producer.stop()
+
+
 def create_public_topics(env: dict[str, str], partitions: int) -> None:
     """``news-streams topics create`` as a user runs it."""
     proc = subprocess.run(
@@ -574,7 +586,8 @@ class GroupOffsets:
 class Scenario:
     """One run: ``fault`` is none | kill_worker | kill_one_of_two | kill_broker | sigterm |
     kill_core (``kill -9`` of the worker's text-core processes) | add_worker (a second worker
-    joins the busy one: a rebalance under load, as when an operator scales out)."""
+    joins the busy one: a rebalance under load, as when an operator scales out) |
+    zombie_fence (another process takes the final partitions' transactional ids mid-stream)."""
 
     name: str
     fault: str = "none"
@@ -900,6 +913,19 @@ class Run:
             return time.time()
         if sc.fault == "kill_one_of_two":
             await asyncio.to_thread(self.workers[1].kill9)
+            return None
+        if sc.fault == "zombie_fence":
+            # A former owner's late batch: a producer with each final partition's transactional
+            # id (README: ``<app>-final-<partition>``) starts and commits while the worker owns
+            # the partitions, fencing its producers mid-stream, three times over 2 s.
+            for _ in range(3):
+                await asyncio.gather(
+                    *(
+                        _fence(self.broker.bootstrap, f"{self.app_id}-final-{p}")
+                        for p in range(sc.partitions)
+                    )
+                )
+                await asyncio.sleep(1.0)
             return None
         if sc.fault == "add_worker":
             self.workers[1].start()

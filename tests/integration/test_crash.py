@@ -158,6 +158,28 @@ async def test_second_worker_joins_mid_stream(tmp_path: Path) -> None:
     _check(report, _common(report, exactly_once=True))
 
 
+async def test_owner_fenced_by_a_zombie_loses_nothing(tmp_path: Path) -> None:
+    """Another process takes every final partition's transactional id three times mid-stream
+    (what a former owner's late batch does): the worker, still the partitions' owner, fences
+    back and decides its batches again: 0 groups lost, none twice, and it says so in its log."""
+    sc = Scenario(
+        "zombie",
+        fault="zombie_fence",
+        guarantee="exactly_once",
+        items=240,
+        kill_at_produced=0.5,
+        burst=0.25,
+        rate=10.0,
+        timeout_s=200,
+    )
+    report = await _run(sc, tmp_path)
+    broken = _common(report, exactly_once=True)
+    log = (tmp_path / "w1" / "worker.log").read_text(errors="replace")
+    if "transaction fenced by another process" not in log:
+        broken.append("the worker never reported a fenced transaction (did the fault hit?)")
+    _check(report, broken)
+
+
 async def test_kill9_text_core_processes(tmp_path: Path) -> None:
     """``kill -9`` of the worker's text-core processes mid-stream: the worker replaces its pool
     and splits the batch again; 0 groups lost, no event_id read twice, no restart needed."""
