@@ -8,7 +8,11 @@ worker(s) as ``news-streams worker``, one fault, a plain ``read_committed`` aiok
 and ``news-streams process --all`` on the same items as the expectation, grouped by dedup group.
 
     python -m bench.chaos [--items 20000] [--guarantees at_least_once,exactly_once]
-                          [--scenarios baseline,kill-worker,two-workers,kill-broker,sigterm]
+                          [--scenarios baseline,kill-worker,two-workers,scale-out,zombie,
+                                       kill-broker,sigterm] [--json PATH]
+
+scale-out: a second worker joins the busy one; zombie: another process takes the final
+partitions' transactional ids mid-stream (what a former owner's late batch does).
 """
 
 from __future__ import annotations
@@ -28,7 +32,15 @@ from bench.corpus import ROOT, SharedMissing
 from tests.integration.chaos import Report, Scenario, build_items, expected_for, run_scenario
 
 RESULTS = ROOT / "bench" / "results" / "chaos.json"
-SCENARIOS = ("baseline", "kill-worker", "two-workers", "kill-broker", "sigterm")
+SCENARIOS = (
+    "baseline",
+    "kill-worker",
+    "two-workers",
+    "scale-out",
+    "zombie",
+    "kill-broker",
+    "sigterm",
+)
 
 
 def scenario(name: str, guarantee: str, items: int, timeout: float) -> Scenario:
@@ -48,10 +60,12 @@ def scenario(name: str, guarantee: str, items: int, timeout: float) -> Scenario:
             broker_down_s=20,
             **common,
         )
-    if name == "two-workers":  # input keeps arriving, so the killed worker's partitions have work
+    # Input keeps arriving in these, so the moved or fenced partitions have work.
+    faults = {"two-workers": "kill_one_of_two", "scale-out": "add_worker", "zombie": "zombie_fence"}
+    if name in faults:
         return Scenario(
             f"{name}-{guarantee}",
-            fault="kill_one_of_two",
+            fault=faults[name],
             kill_at_produced=0.6,
             burst=0.5,
             rate=max(20.0, items / 100.0),
