@@ -4,8 +4,10 @@ Each agent takes a batch of records (``stream.take_events``), calls the pure cor
 and writes what it produced as few records as possible: the units bound for one partition of the
 next stage travel as one record (a JSON list), so a hop costs per batch, not per unit. The public
 topics keep one event per record. The order of writes that makes this crash-safe is documented
-once, in ``streams/pipeline/state.py``; ``take_events`` acks a batch only after our code for it
-returned, so Faust never commits an input offset before its outputs are committed.
+once, in ``streams/pipeline/state.py``. ``take_events`` acks a batch when our code returns to
+it, also when our code raised: so a stage batch returns only once it is committed or once its
+partition is no longer held (:meth:`Runtime.run_stage`), and any other failure exits the process
+before the ack (:func:`_fail_batch`).
 """
 
 from __future__ import annotations
