@@ -59,6 +59,27 @@ def _check(report: Report, broken: list[str]) -> None:
     assert not broken, "; ".join(broken) + f"\n{report.summary()}\n{report.as_dict()}"
 
 
+def _log_lacks(tmp_path: Path, line: str, why: str) -> list[str]:
+    """``[why]`` unless the first worker's log holds ``line`` (proof that the fault hit)."""
+    log = (tmp_path / "w1" / "worker.log").read_text(errors="replace")
+    return [] if line in log else [why]
+
+
+def _mid_stream(name: str, fault: str, at_produced: float, rate: float) -> Scenario:
+    """240 items, a quarter at once and the rest at ``rate``/s, the fault at ``at_produced``
+    of them: the partitions it moves or fences have work before and after it."""
+    return Scenario(
+        name,
+        fault=fault,
+        guarantee="exactly_once",
+        items=240,
+        kill_at_produced=at_produced,
+        burst=0.25,
+        rate=rate,
+        timeout_s=200,
+    )
+
+
 def _common(report: Report, *, exactly_once: bool) -> list[str]:
     broken = []
     if not report.completed:
@@ -121,17 +142,7 @@ async def test_kill9_worker_then_restart(
 async def test_two_workers_kill9_one(tmp_path: Path) -> None:
     """Two workers in one group, ``kill -9`` one: 0 groups lost, and the survivor takes the
     killed worker's partitions over within 15 s (its committed offsets on news.raw move)."""
-    sc = Scenario(
-        "two-workers",
-        fault="kill_one_of_two",
-        guarantee="exactly_once",
-        items=240,
-        kill_at_produced=0.5,
-        burst=0.25,
-        rate=8.0,
-        timeout_s=200,
-    )
-    report = await _run(sc, tmp_path)
+    report = await _run(_mid_stream("two-workers", "kill_one_of_two", 0.5, 8.0), tmp_path)
     broken = _common(report, exactly_once=True)
     if report.takeover_s is None or report.takeover_s > RECOVERY_S:
         broken.append(
@@ -144,17 +155,7 @@ async def test_two_workers_kill9_one(tmp_path: Path) -> None:
 async def test_second_worker_joins_mid_stream(tmp_path: Path) -> None:
     """A second worker joins a busy one (scaling out): the rebalance moves partitions while
     batches are in flight; 0 groups lost, no event_id read twice (read_committed)."""
-    sc = Scenario(
-        "scale-out",
-        fault="add_worker",
-        guarantee="exactly_once",
-        items=240,
-        kill_at_produced=0.4,
-        burst=0.25,
-        rate=8.0,
-        timeout_s=200,
-    )
-    report = await _run(sc, tmp_path)
+    report = await _run(_mid_stream("scale-out", "add_worker", 0.4, 8.0), tmp_path)
     _check(report, _common(report, exactly_once=True))
 
 
@@ -162,21 +163,12 @@ async def test_owner_fenced_by_a_zombie_loses_nothing(tmp_path: Path) -> None:
     """Another process takes every final partition's transactional id three times mid-stream
     (what a former owner's late batch does): the worker, still the partitions' owner, fences
     back and decides its batches again: 0 groups lost, none twice, and it says so in its log."""
-    sc = Scenario(
-        "zombie",
-        fault="zombie_fence",
-        guarantee="exactly_once",
-        items=240,
-        kill_at_produced=0.5,
-        burst=0.25,
-        rate=10.0,
-        timeout_s=200,
+    report = await _run(_mid_stream("zombie", "zombie_fence", 0.5, 10.0), tmp_path)
+    broken = _common(report, exactly_once=True) + _log_lacks(
+        tmp_path,
+        "transaction fenced by another process",
+        "the worker never reported a fenced transaction (did the fault hit?)",
     )
-    report = await _run(sc, tmp_path)
-    broken = _common(report, exactly_once=True)
-    log = (tmp_path / "w1" / "worker.log").read_text(errors="replace")
-    if "transaction fenced by another process" not in log:
-        broken.append("the worker never reported a fenced transaction (did the fault hit?)")
     _check(report, broken)
 
 
@@ -194,10 +186,9 @@ async def test_kill9_text_core_processes(tmp_path: Path) -> None:
         timeout_s=150,
     )
     report = await _run(sc, tmp_path)
-    broken = _common(report, exactly_once=True)
-    log = (tmp_path / "w1" / "worker.log").read_text(errors="replace")
-    if "a text-core process died" not in log:
-        broken.append("the worker did not report the dead text-core process")
+    broken = _common(report, exactly_once=True) + _log_lacks(
+        tmp_path, "a text-core process died", "the worker did not report the dead text-core process"
+    )
     _check(report, broken)
 
 
