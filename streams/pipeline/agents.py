@@ -341,7 +341,12 @@ class Runtime:
         transactional producer: that fences the rightful owner in the middle of its own batch.
         """
         tp = FaustTP(topics.units_topic(self.settings.app_id, stage), partition)
-        return tp in self.p.app.consumer.assignment()
+        return tp in self.held()
+
+    def held(self) -> set[TP]:
+        """The input partitions this worker's consumer holds now (Faust's assignment)."""
+        assignment: set[TP] = self.p.app.consumer.assignment()
+        return assignment
 
     async def run_stage(self, stage: int, partition: int, units: list[Unit]) -> bool:
         """Decide one partition's batch, commit its outputs and state, then apply the state.
@@ -525,7 +530,7 @@ def _register_split(p: Pipeline, rt: Runtime) -> None:
                 labelled(BATCH_SECONDS, "split", "process").observe(t1 - t0)
                 labelled(BATCH_SECONDS, "split", "write").observe(time.perf_counter() - t1)
                 # Written, but a partition revoked meanwhile is its new owner's to commit.
-                held = rt.p.app.consumer.assignment()
+                held = rt.held()
                 _leave_unacked([e for e in batch if e.message.tp not in held])
             except Exception as exc:
                 _fail_batch("split", exc)
