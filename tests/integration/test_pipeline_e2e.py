@@ -265,9 +265,23 @@ async def test_bad_records_go_to_dead_letter_topic(broker: EmbeddedBroker, tmp_p
             until=lambda r: any(orjson.loads(x.value)["item_id"] == good["item_id"] for x in r),
             timeout=120,
         )
+        # A record on an internal units topic that is not a unit list (a foreign writer): a
+        # dead letter too, and the worker keeps running (it does not exit on it).
+        units_topic = topics.units_topic("e2e-dlq", 0)
+        await produce(broker.bootstrap, units_topic, [(b"k3", b"[not units")])
+        foreign = await read_topic(
+            broker.bootstrap,
+            topics.RAW_DLQ,
+            until=lambda r: any(dict(x.headers)["x-dlq-code"] == b"bad_units" for x in r),
+            timeout=120,
+        )
         assert worker.alive(), worker.log_tail()
     finally:
         worker.stop()
+    bad_units = [r for r in foreign if dict(r.headers)["x-dlq-code"] == b"bad_units"]
+    assert bad_units and bad_units[0].value == b"[not units", worker.log_tail()
+    assert dict(bad_units[0].headers)["x-dlq-source-topic"] == units_topic.encode()
+    assert dict(bad_units[0].headers)["x-dlq-reason"].startswith(b"not a list of units")
     # the DLQ is at-least-once (a restart may repeat a record): count distinct source offsets
     by_source = {
         (dict(r.headers)["x-dlq-source-partition"], dict(r.headers)["x-dlq-source-offset"]): r
